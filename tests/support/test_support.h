@@ -1,0 +1,32 @@
+// Helpers shared by every test suite: random tensors, closeness checks with a useful message,
+// gradient checks, and skipping CUDA tests on machines without a GPU.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "autograd/gradcheck.h"
+#include "tensor/backend.h"
+#include "tensor/random.h"
+#include "tensor/tensor.h"
+
+namespace remix::testing {
+
+// Uniform values in [low, high), f32 on the CPU.
+Tensor random_tensor(const Shape& shape, Generator& gen, double low = -1.0, double high = 1.0);
+
+// Every element satisfies |a - b| <= atol + rtol * |b|; both are read as f32 on the host.
+::testing::AssertionResult all_close(const Tensor& actual, const Tensor& expected,
+                                     double atol = 1e-5, double rtol = 1e-5);
+
+::testing::AssertionResult gradient_matches(const TensorFunction& f,
+                                            const std::vector<Tensor>& inputs,
+                                            const GradcheckOptions& options = {});
+
+bool gpu_present();
+
+}  // namespace remix::testing
+
+#define REMIX_SKIP_WITHOUT_GPU() \
+  if (!::remix::testing::gpu_present()) GTEST_SKIP() << "no CUDA device on this machine"

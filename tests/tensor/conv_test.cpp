@@ -1,0 +1,132 @@
+// The CPU convolution primitives against direct loops in double precision: the forward pass as
+// the 7-loop definition y[n,p,q,k] = sum_{r,s,c} x[n, p*sh - ph + r, q*sw - pw + s, c] w[k,r,s,c],
+// and both backward passes as the same loops run in reverse (scatter into dx, sum into dw).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "tensor/primitives.h"
+#include "tests/support/test_support.h"
+
+namespace remix {
+namespace {
+
+using testing::all_close;
+using testing::random_tensor;
+
+struct ConvCase {
+  Shape x, w;  // NHWC, KRSC
+  int64_t stride_h, stride_w, pad_h, pad_w;
+};
+
+// Calls visit(x_index, w_index, y_index) for every multiply-add of the convolution: the single
+// loop nest that all three references share.
+template <class Visit>
+void for_each_tap(const Conv2dGeometry& g, Visit visit) {
+  for (int64_t n = 0; n < g.N; ++n)
+    for (int64_t p = 0; p < g.P; ++p)
+      for (int64_t q = 0; q < g.Q; ++q)
+        for (int64_t k = 0; k < g.K; ++k)
+          for (int64_t r = 0; r < g.R; ++r)
+            for (int64_t s = 0; s < g.S; ++s) {
+              const int64_t h = p * g.stride_h - g.pad_h + r, w = q * g.stride_w - g.pad_w + s;
+              if (h < 0 || h >= g.H || w < 0 || w >= g.W) continue;  // zero padding
+              for (int64_t c = 0; c < g.C; ++c)
+                visit(((n * g.H + h) * g.W + w) * g.C + c, ((k * g.R + r) * g.S + s) * g.C + c,
+                      ((n * g.P + p) * g.Q + q) * g.K + k);
+            }
+}
+
+Tensor to_tensor(const std::vector<double>& values, const Shape& shape) {
+  return Tensor::from_vector(std::vector<float>(values.begin(), values.end()), shape);
+}
+
+Tensor naive_forward(const Tensor& x, const Tensor& w, const Conv2dGeometry& g) {
+  const std::vector<float> xv = x.to_vector<float>(), wv = w.to_vector<float>();
+  std::vector<double> y(static_cast<size_t>(g.N * g.P * g.Q * g.K), 0.0);
+  for_each_tap(g, [&](int64_t xi, int64_t wi, int64_t yi) { y[yi] += double(xv[xi]) * wv[wi]; });
+  return to_tensor(y, {g.N, g.P, g.Q, g.K});
+}
+
+Tensor naive_backward_data(const Tensor& dy, const Tensor& w, const Conv2dGeometry& g) {
+  const std::vector<float> dyv = dy.to_vector<float>(), wv = w.to_vector<float>();
+  std::vector<double> dx(static_cast<size_t>(g.N * g.H * g.W * g.C), 0.0);
+  for_each_tap(g, [&](int64_t xi, int64_t wi, int64_t yi) { dx[xi] += double(dyv[yi]) * wv[wi]; });
+  return to_tensor(dx, {g.N, g.H, g.W, g.C});
+}
+
+Tensor naive_backward_filter(const Tensor& dy, const Tensor& x, const Conv2dGeometry& g) {
+  const std::vector<float> dyv = dy.to_vector<float>(), xv = x.to_vector<float>();
+  std::vector<double> dw(static_cast<size_t>(g.K * g.R * g.S * g.C), 0.0);
+  for_each_tap(g, [&](int64_t xi, int64_t wi, int64_t yi) { dw[wi] += double(dyv[yi]) * xv[xi]; });
+  return to_tensor(dw, {g.K, g.R, g.S, g.C});
+}
+
+void expect_matches_naive(const ConvCase& cc, uint64_t seed) {
+  SCOPED_TRACE(::testing::Message()
+               << "x " << to_string(cc.x) << " w " << to_string(cc.w) << " stride " << cc.stride_h
+               << "x" << cc.stride_w << " pad " << cc.pad_h << "x" << cc.pad_w);
+  Generator gen(seed);
+  const Conv2dGeometry g =
+      make_conv2d_geometry(cc.x, cc.w, cc.stride_h, cc.stride_w, cc.pad_h, cc.pad_w);
+  const Tensor x = random_tensor(cc.x, gen), w = random_tensor(cc.w, gen);
+  const Tensor dy = random_tensor({g.N, g.P, g.Q, g.K}, gen);
+  EXPECT_TRUE(all_close(prim::conv2d_forward(x, w, g), naive_forward(x, w, g), 1e-4, 1e-4));
+  EXPECT_TRUE(
+      all_close(prim::conv2d_backward_data(dy, w, g), naive_backward_data(dy, w, g), 1e-4, 1e-4));
+  EXPECT_TRUE(all_close(prim::conv2d_backward_filter(dy, x, g), naive_backward_filter(dy, x, g),
+                        1e-4, 1e-4));
+}
+
+TEST(Conv2d, MatchesANaiveLoopOnOddShapes) {
+  const std::vector<ConvCase> cases = {
+      {{2, 7, 5, 3}, {5, 3, 3, 3}, 1, 1, 1, 1},    // 3x3 "same", 3 input channels
+      {{1, 8, 9, 13}, {4, 3, 2, 13}, 2, 2, 2, 1},  // non-square kernel, stride 2, padding 2x1
+      {{3, 6, 6, 5}, {3, 5, 5, 5}, 1, 1, 2, 2},    // 5x5 with padding 2
+      {{2, 9, 7, 5}, {6, 3, 3, 5}, 2, 1, 1, 0},    // different strides per axis
+      {{1, 2, 3, 3}, {2, 3, 3, 3}, 1, 1, 1, 1},    // kernel taller than the input
+      {{2, 7, 6, 13}, {5, 2, 4, 13}, 3, 2, 1, 2},  // window steps past the last column
+  };
+  for (size_t i = 0; i < cases.size(); ++i) expect_matches_naive(cases[i], 100 + i);
+}
+
+TEST(Conv2d, OneByOneConvolutionsMatchWithAndWithoutStride) {
+  expect_matches_naive({{3, 4, 5, 13}, {7, 1, 1, 13}, 1, 1, 0, 0}, 1);  // a single GEMM
+  expect_matches_naive({{1, 3, 3, 5}, {3, 1, 1, 5}, 1, 1, 0, 0}, 2);    // batch 1
+  expect_matches_naive({{2, 5, 6, 5}, {3, 1, 1, 5}, 2, 2, 0, 0}, 3);    // strided: im2col
+  expect_matches_naive({{2, 4, 4, 3}, {4, 1, 1, 3}, 1, 1, 1, 1}, 4);    // padded: im2col
+}
+
+// About 6 MiB of columns per image, so that the 16 MiB column buffer (tensor/cpu/conv.cpp) takes
+// the batch of 3 in chunks of 2 and 1 images, and the filter gradient is summed across chunks.
+TEST(Conv2d, SplitsLargeBatchesIntoChunks) {
+  expect_matches_naive({{3, 32, 32, 160}, {2, 3, 3, 160}, 1, 1, 1, 1}, 5);
+}
+
+// The data gradient is the adjoint (transpose) of the forward map: <conv(x, w), dy> equals
+// <x, conv_backward_data(dy, w)> for every x and dy.
+TEST(Conv2d, BackwardDataIsTheTransposeOfTheForwardPass) {
+  Generator gen(9);
+  const Conv2dGeometry g = make_conv2d_geometry({2, 7, 8, 5}, {3, 3, 3, 5}, 2, 2, 1, 1);
+  const Tensor x = random_tensor({2, 7, 8, 5}, gen), w = random_tensor({3, 3, 3, 5}, gen);
+  const Tensor dy = random_tensor({g.N, g.P, g.Q, g.K}, gen);
+  auto dot = [](const Tensor& a, const Tensor& b) {
+    const std::vector<float> av = a.to_vector<float>(), bv = b.to_vector<float>();
+    double sum = 0;
+    for (size_t i = 0; i < av.size(); ++i) sum += double(av[i]) * bv[i];
+    return sum;
+  };
+  const double forward_side = dot(prim::conv2d_forward(x, w, g), dy);
+  const double backward_side = dot(x, prim::conv2d_backward_data(dy, w, g));
+  EXPECT_NEAR(forward_side, backward_side, 1e-4 * std::abs(forward_side) + 1e-4);
+}
+
+TEST(Conv2d, RejectsSixteenBitTensorsOnTheCpu) {
+  const Conv2dGeometry g = make_conv2d_geometry({1, 4, 4, 3}, {2, 3, 3, 3}, 1, 1, 1, 1);
+  const Tensor x({1, 4, 4, 3}, DType::f16), w({2, 3, 3, 3}, DType::f16);
+  EXPECT_THROW(prim::conv2d_forward(x, w, g), Error);
+}
+
+}  // namespace
+}  // namespace remix
