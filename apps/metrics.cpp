@@ -1,0 +1,96 @@
+// Top-k accuracy on the host and the metrics.jsonl file (see metrics.h).
+#include "apps/metrics.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "tensor/check.h"
+
+namespace remix::app {
+
+TopKCounts count_top_k(const std::vector<float>& logits, const std::vector<int32_t>& labels,
+                       int64_t classes) {
+  REMIX_CHECK(classes > 0 && logits.size() == labels.size() * static_cast<size_t>(classes),
+              "count_top_k: {} logits do not hold {} rows of {} classes", logits.size(),
+              labels.size(), classes);
+  TopKCounts counts;
+  for (size_t row = 0; row < labels.size(); ++row) {
+    const float* z = logits.data() + row * static_cast<size_t>(classes);
+    const int32_t label = labels[row];
+    REMIX_CHECK(label >= 0 && label < classes, "count_top_k: label {} outside [0, {})", label,
+                classes);
+    if (!std::isfinite(z[label])) continue;  // a NaN or inf prediction is never right
+    // The label's rank: classes scoring higher, and equal ones before it (argmax takes the
+    // first of tied maxima).
+    int64_t rank = 0;
+    for (int64_t k = 0; k < classes; ++k)
+      if (z[k] > z[label] || (z[k] == z[label] && k < label) || std::isnan(z[k])) ++rank;
+    counts.top1 += rank == 0;
+    counts.top5 += rank < 5;
+  }
+  return counts;
+}
+
+nlohmann::json to_json(const EpochMetrics& m) {
+  return {{"epoch", m.epoch},
+          {"train_loss", m.train_loss},
+          {"train_top1", m.train_top1},
+          {"test_loss", m.test_loss},
+          {"test_top1", m.test_top1},
+          {"test_top5", m.test_top5},
+          {"lr", m.lr},
+          {"images_per_s", m.images_per_s},
+          {"elapsed_s", m.elapsed_s}};
+}
+
+EpochMetrics metrics_from_json(const nlohmann::json& json) {
+  EpochMetrics m;
+  m.epoch = json.at("epoch").get<int64_t>();
+  m.train_loss = json.at("train_loss").get<double>();
+  m.train_top1 = json.at("train_top1").get<double>();
+  m.test_loss = json.at("test_loss").get<double>();
+  m.test_top1 = json.at("test_top1").get<double>();
+  m.test_top5 = json.at("test_top5").get<double>();
+  m.lr = json.at("lr").get<double>();
+  m.images_per_s = json.at("images_per_s").get<double>();
+  m.elapsed_s = json.at("elapsed_s").get<double>();
+  return m;
+}
+
+void append_metrics(const std::string& path, const EpochMetrics& metrics) {
+  std::ofstream out(path, std::ios::app);
+  out << to_json(metrics).dump() << '\n';
+  out.flush();
+  REMIX_CHECK(out.good(), "cannot append to {}", path);
+}
+
+std::vector<EpochMetrics> read_metrics(const std::string& path) {
+  std::vector<EpochMetrics> lines;
+  std::ifstream in(path);
+  std::string line;
+  for (int64_t number = 1; std::getline(in, line); ++number) {
+    if (line.empty()) continue;
+    try {
+      lines.push_back(metrics_from_json(nlohmann::json::parse(line)));
+    } catch (const nlohmann::json::exception& e) {
+      throw_error(fmt::format("{} line {}: not a metrics line: {}", path, number, e.what()));
+    }
+  }
+  return lines;
+}
+
+void truncate_metrics(const std::string& path, int64_t epochs) {
+  if (!std::filesystem::exists(path)) return;
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    for (const EpochMetrics& m : read_metrics(path))
+      if (m.epoch <= epochs) out << to_json(m).dump() << '\n';
+    out.flush();
+    REMIX_CHECK(out.good(), "cannot write {}", temporary);
+  }
+  std::filesystem::rename(temporary, path);  // atomic: the old file or the new one, never half
+}
+
+}  // namespace remix::app

@@ -1,0 +1,51 @@
+// The training step (see train_step.h).
+#include "apps/train_step.h"
+
+#include "augment/loss.h"
+#include "autograd/node.h"
+#include "autograd/ops.h"
+#include "tensor/primitives.h"
+
+namespace remix::app {
+
+TrainStep::TrainStep(nn::Classifier& model, nn::Optimizer& optimizer,
+                     augment::BatchAugmentation& augmentation, double label_smoothing, bool fp16)
+    : model_(model),
+      optimizer_(optimizer),
+      augmentation_(augmentation),
+      label_smoothing_(label_smoothing) {
+  if (fp16) {
+    const Tensor& any_parameter = optimizer.params().front().second;
+    scaler_ = std::make_unique<nn::GradScaler>(any_parameter.device());
+  }
+}
+
+StepOutput TrainStep::run(const Tensor& images, const Tensor& labels, Generator& gen) {
+  const Tensor targets = prim::one_hot(labels, model_.num_classes(), label_smoothing_);
+  const augment::MixedBatch batch = augmentation_.mix(images, targets, gen);
+  const augment::TrainingLoss loss = augment::mixed_batch_loss(model_, batch);
+  const Tensor logits = detach(loss.logits);
+  augmentation_.remember(batch, logits);
+  backward_and_update(loss.total);
+  return {detach(loss.total), logits, batch.targets};
+}
+
+void TrainStep::backward_and_update(const Tensor& loss) {
+  optimizer_.zero_grad();
+  if (!scaler_) {
+    backward(loss);
+    optimizer_.step();
+    return;
+  }
+  backward(scaler_->scale(loss));
+  scaler_->step(optimizer_);  // unscales; skips the update when a gradient overflowed
+  scaler_->update();
+}
+
+Tensor count_correct(const Tensor& logits, const Tensor& targets) {
+  const Tensor predicted = prim::cast(prim::argmax(prim::cast(logits, DType::f32), 1), DType::f32);
+  const Tensor truth = prim::cast(prim::argmax(targets, 1), DType::f32);
+  return prim::reduce(ReduceOp::sum, prim::binary(BinaryOp::equal, predicted, truth), {}, false);
+}
+
+}  // namespace remix::app

@@ -1,0 +1,58 @@
+// THE training step, shared by remix-train and remix-bench. On a batch already on the device
+// (images in the compute dtype, i32 labels):
+//
+//   targets = one_hot(labels, K, label smoothing)                       f32, N x K
+//   mixed   = augmentation.apply(images, targets, gen)                  Mixup, CutMix, RM, ...
+//   loss    = mixed_batch_loss(model, mixed)                            f32; main head, plus
+//                                                                       RM's ROI consistency term
+//   augmentation.remember(mixed, logits)                                RM's history
+//   zero_grad; backward(loss); optimizer.step()                         lr set by the caller
+//
+// With fp16 the loss is scaled before backward and the step goes through the GradScaler, which
+// skips it on the device when a gradient overflowed. Every random draw of the step comes from
+// `gen`, which the caller seeds from (seed, epoch, step), so a resumed run needs no generator
+// state. Nothing here reads a value back to the host: on the GPU the step runs asynchronously.
+#pragma once
+
+#include <memory>
+
+#include "augment/augmentation.h"
+#include "nn/grad_scaler.h"
+#include "nn/models/classifier.h"
+#include "nn/optimizer.h"
+
+namespace remix::app {
+
+struct StepOutput {
+  Tensor loss;     // one f32 element on the device, no gradient
+  Tensor logits;   // N x K main-head logits (compute dtype), no gradient
+  Tensor targets;  // N x K f32 mixed targets
+};
+
+class TrainStep {
+ public:
+  // fp16 = true adds a GradScaler (dynamic loss scaling).
+  TrainStep(nn::Classifier& model, nn::Optimizer& optimizer,
+            augment::BatchAugmentation& augmentation, double label_smoothing, bool fp16);
+
+  StepOutput run(const Tensor& images, const Tensor& labels, Generator& gen);
+
+  // nullptr unless fp16.
+  nn::GradScaler* grad_scaler() { return scaler_.get(); }
+  augment::BatchAugmentation& augmentation() { return augmentation_; }
+
+ private:
+  void backward_and_update(const Tensor& loss);
+
+  nn::Classifier& model_;
+  nn::Optimizer& optimizer_;
+  augment::BatchAugmentation& augmentation_;
+  double label_smoothing_;
+  std::unique_ptr<nn::GradScaler> scaler_;
+};
+
+// Counts, on the device, the rows whose predicted class (argmax of logits) is the argmax of the
+// (mixed) target: a one-element f32 tensor.
+Tensor count_correct(const Tensor& logits, const Tensor& targets);
+
+}  // namespace remix::app

@@ -1,0 +1,278 @@
+// The epoch loop, its stops and its checkpoints (see trainer.h).
+#include "apps/trainer.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "apps/data_source.h"
+#include "apps/evaluate.h"
+#include "data/dataset.h"
+#include "nn/checkpoint.h"
+#include "tensor/primitives.h"
+
+namespace remix::app {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Tensors of `named` whose name starts with `prefix`, the prefix removed, on `device`.
+nn::NamedTensors with_prefix(const nn::NamedTensors& named, const std::string& prefix,
+                             Device device) {
+  nn::NamedTensors selected;
+  for (const auto& [name, tensor] : named)
+    if (name.starts_with(prefix))
+      selected.emplace_back(name.substr(prefix.size()), tensor.to(device));
+  return selected;
+}
+
+Tensor extra_tensor(const nn::TrainingProgress& progress, const std::string& name,
+                    const std::string& origin) {
+  for (const auto& [key, tensor] : progress.extra)
+    if (key == name) return tensor;
+  throw_error(fmt::format("{}: extra.{} is missing (not a remix-train checkpoint?)", origin, name));
+}
+
+void add_with_prefix(nn::NamedTensors& to, const nn::NamedTensors& from,
+                     const std::string& prefix) {
+  for (const auto& [name, tensor] : from) to.emplace_back(prefix + name, tensor);
+}
+
+}  // namespace
+
+Trainer::Trainer(const TrainConfig& config, TrainerHooks hooks)
+    : config_(config),
+      hooks_(std::move(hooks)),
+      input_(config_device(config), compute_dtype(config), config.crop_flip) {
+  set_compute_threads(config_.compute_threads);
+  TrainTestData data = load_data(config_);
+  const int64_t classes = data.train.num_classes;
+  const uint64_t data_seed = stream_seed(config_.seed, RandomStream::data_order);
+  train_loader_ = std::make_unique<data::DataLoader>(
+      std::move(data.train),
+      input_.loader_options(true, config_.batch_size, data_seed, config_.threads));
+  test_loader_ = std::make_unique<data::DataLoader>(
+      std::move(data.test),
+      input_.loader_options(false, config_.batch_size, data_seed, config_.threads));
+  model_ = hooks_.make_model ? hooks_.make_model(config_, classes) : build_model(config_, classes);
+  optimizer_ = build_optimizer(config_, *model_);
+  schedule_ = build_schedule(config_);
+  augmentation_ = build_augmentation(config_, classes);
+  step_ = std::make_unique<TrainStep>(*model_, *optimizer_, *augmentation_, config_.label_smoothing,
+                                      config_.precision == "fp16");
+  reset_sums();
+}
+
+int64_t Trainer::steps_per_epoch() const {
+  const int64_t batches = train_loader_->num_batches();
+  return config_.max_steps_per_epoch > 0 ? std::min(batches, config_.max_steps_per_epoch) : batches;
+}
+
+std::string Trainer::last_checkpoint() const {
+  return (fs::path(config_.out) / "last.safetensors").string();
+}
+std::string Trainer::best_checkpoint() const {
+  return (fs::path(config_.out) / "best.safetensors").string();
+}
+
+void Trainer::reset_sums() {
+  const Device device = input_.device();
+  sums_ = {Tensor::zeros({1}, DType::f32, device), Tensor::zeros({1}, DType::f32, device), 0};
+}
+
+// ------------------------------------------------------------------------------- checkpoints
+
+void Trainer::save(const std::string& path) const {
+  nn::TrainingProgress progress;
+  progress.step = optimizer_->step_count();
+  nlohmann::json& info = progress.info;  // read back by resume()
+  info["epoch"] = position_.epoch;
+  info["batch"] = position_.batch;
+  info["images"] = sums_.images;
+  info["best_top1"] = best_top1_;
+  info["elapsed_s"] = elapsed_seconds();
+  info["model"] = config_.model;  // for people reading the file
+  info["aug"] = config_.aug;
+  progress.extra = {{"train.loss_sum", sums_.loss}, {"train.correct", sums_.correct}};
+  add_with_prefix(progress.extra, augmentation_->state(), "augment.");
+  if (const nn::GradScaler* scaler = step_->grad_scaler())
+    add_with_prefix(progress.extra, scaler->state_dict(), "grad_scaler.");
+  nn::save_checkpoint(path, *model_, *optimizer_, progress);
+}
+
+void Trainer::resume(const std::string& checkpoint_path) {
+  const nn::TrainingProgress progress = nn::load_checkpoint(checkpoint_path, *model_, *optimizer_);
+  const Device device = input_.device();
+  try {
+    const nlohmann::json& info = progress.info;
+    position_ = {info.at("epoch").get<int64_t>(), info.at("batch").get<int64_t>()};
+    sums_.images = info.at("images").get<int64_t>();
+    best_top1_ = info.at("best_top1").get<double>();
+    elapsed_before_ = info.at("elapsed_s").get<double>();
+  } catch (const nlohmann::json::exception& e) {
+    throw_error(
+        fmt::format("{}: the training progress is incomplete: {}", checkpoint_path, e.what()));
+  }
+  REMIX_CHECK(position_.epoch >= 0 && position_.batch >= 0 && position_.batch < steps_per_epoch(),
+              "{} stopped at batch {} of epoch {}, but an epoch of this run has {} batches: resume "
+              "with the run's --batch-size and data",
+              checkpoint_path, position_.batch, position_.epoch + 1, steps_per_epoch());
+  sums_.loss = extra_tensor(progress, "train.loss_sum", checkpoint_path).to(device);
+  sums_.correct = extra_tensor(progress, "train.correct", checkpoint_path).to(device);
+  augmentation_->load_state(with_prefix(progress.extra, "augment.", device));
+  const nn::NamedTensors scaler_state = with_prefix(progress.extra, "grad_scaler.", device);
+  if (nn::GradScaler* scaler = step_->grad_scaler(); scaler && !scaler_state.empty())
+    scaler->load_state_dict(scaler_state);
+  truncate_metrics((fs::path(config_.out) / "metrics.jsonl").string(), position_.epoch);
+  resumed_ = true;
+}
+
+// ---------------------------------------------------------------------------------- the loop
+
+void Trainer::prepare_output_directory() {
+  fs::create_directories(config_.out);
+  REMIX_CHECK(resumed_ || !fs::exists(last_checkpoint()),
+              "{} already holds a run ({} exists): continue it with --resume {}, or choose "
+              "another --out",
+              config_.out, last_checkpoint(), config_.out);
+  if (!resumed_) std::filesystem::remove(fs::path(config_.out) / "metrics.jsonl");
+  std::ofstream file(fs::path(config_.out) / "config.json", std::ios::trunc);
+  file << to_json(config_).dump(2) << '\n';
+  REMIX_CHECK(file.good(), "cannot write {}/config.json", config_.out);
+}
+
+TrainResult Trainer::run() {
+  prepare_output_directory();
+  run_start_ = Clock::now();
+  TrainResult result;
+  ProgressDisplay display(hooks_.out, hooks_.interactive, config_.log_every);
+  while (position_.epoch < config_.epochs) {
+    const EpochEnd end = train_epoch(display);
+    display.finish_epoch();
+    if (end == EpochEnd::interrupted) return stop(std::move(result), TrainOutcome::interrupted);
+    if (end == EpochEnd::diverged || !finish_epoch(result))
+      return stop(std::move(result), TrainOutcome::diverged);
+    if (hooks_.stop_requested && hooks_.stop_requested() && position_.epoch < config_.epochs)
+      return stop(std::move(result), TrainOutcome::interrupted);
+  }
+  result.best_top1 = std::max(best_top1_, 0.0);
+  return result;
+}
+
+Trainer::EpochEnd Trainer::train_epoch(ProgressDisplay& display) {
+  const int64_t steps = steps_per_epoch();
+  if (position_.batch == 0) {
+    augmentation_->start_epoch();
+    reset_sums();
+  }
+  train_loader_->start_epoch(position_.epoch, position_.batch);
+  display.start_epoch(position_.epoch, config_.epochs, position_.batch, steps);
+  model_->train();
+  epoch_start_ = Clock::now();
+  session_images_ = 0;
+  while (position_.batch < steps) {
+    if (hooks_.stop_requested && hooks_.stop_requested()) {
+      const bool finite = std::isfinite(sums_.loss.item());
+      if (finite) save(last_checkpoint());  // a NaN never overwrites a checkpoint
+      return finite ? EpochEnd::interrupted : EpochEnd::diverged;
+    }
+    std::optional<data::Batch> batch = train_loader_->next();
+    REMIX_CHECK(batch.has_value(), "the loader ended epoch {} after {} of {} batches",
+                position_.epoch + 1, position_.batch, steps);
+    train_batch(*batch);
+    ++position_.batch;
+    if (display.wants_update(position_.batch) && !show_progress(display)) return EpochEnd::diverged;
+  }
+  return EpochEnd::completed;
+}
+
+void Trainer::train_batch(const data::Batch& batch) {
+  optimizer_->set_lr(schedule_->lr(position_.epoch, position_.batch, steps_per_epoch()));
+  Generator gen(data::derive_seed({config_.seed, static_cast<uint64_t>(RandomStream::step),
+                                   static_cast<uint64_t>(position_.epoch),
+                                   static_cast<uint64_t>(position_.batch)}));
+  const StepOutput out = step_->run(input_.images(batch, true), input_.labels(batch), gen);
+  const int64_t n = batch.labels.numel();
+  const Tensor weighted =
+      prim::binary_scalar(BinaryOp::mul, out.loss.reshape({1}), static_cast<double>(n));
+  sums_.loss = prim::binary(BinaryOp::add, sums_.loss, weighted);
+  sums_.correct = prim::binary(BinaryOp::add, sums_.correct,
+                               count_correct(out.logits, out.targets).reshape({1}));
+  sums_.images += n;
+  session_images_ += n;
+}
+
+bool Trainer::show_progress(ProgressDisplay& display) {
+  const double images = static_cast<double>(std::max<int64_t>(sums_.images, 1));
+  const double loss = sums_.loss.item() / images;
+  if (!std::isfinite(loss)) return false;
+  display.update(position_.batch, loss, sums_.correct.item() / images, session_images_);
+  return true;
+}
+
+bool Trainer::finish_epoch(TrainResult& result) {
+  const double images = static_cast<double>(sums_.images);
+  EpochMetrics m;
+  m.epoch = position_.epoch + 1;
+  m.train_loss = sums_.loss.item() / images;  // reading synchronises: the epoch's work is done
+  m.train_top1 = sums_.correct.item() / images;
+  m.images_per_s = static_cast<double>(session_images_) / seconds_since(epoch_start_);
+  m.lr = optimizer_->lr();
+  const EvalResult test = evaluate(*model_, *test_loader_, input_);
+  m.test_loss = test.loss;
+  m.test_top1 = test.top1;
+  m.test_top5 = test.top5;
+  if (!std::isfinite(m.train_loss) || !std::isfinite(m.test_loss)) return false;
+  position_ = {position_.epoch + 1, 0};
+  m.elapsed_s = elapsed_seconds();
+  append_metrics((fs::path(config_.out) / "metrics.jsonl").string(), m);
+  const bool improved = m.test_top1 > best_top1_;
+  if (improved) best_top1_ = m.test_top1;
+  save(last_checkpoint());
+  if (improved) save(best_checkpoint());
+  fmt::print(hooks_.out, "{}\n", format_epoch_line(m, config_.epochs));
+  std::fflush(hooks_.out);
+  result.epochs.push_back(m);
+  return true;
+}
+
+double Trainer::elapsed_seconds() const {
+  return elapsed_before_ + seconds_since(run_start_);
+}
+
+// ------------------------------------------------------------------------------------- stops
+
+TrainResult Trainer::stop(TrainResult result, TrainOutcome outcome) {
+  result.outcome = outcome;
+  result.best_top1 = std::max(best_top1_, 0.0);
+  result.message =
+      outcome == TrainOutcome::interrupted ? interrupted_message() : diverged_message();
+  return result;
+}
+
+std::string Trainer::interrupted_message() const {
+  return fmt::format(
+      "interrupted at epoch {}, batch {} of {}: saved {}\nresume with: remix-train --resume {}",
+      position_.epoch + 1, position_.batch, steps_per_epoch(), last_checkpoint(), config_.out);
+}
+
+std::string Trainer::diverged_message() const {
+  const std::string last = fs::exists(last_checkpoint())
+                               ? fmt::format(
+                                     "the last checkpoint, {}, is intact and was not "
+                                     "overwritten",
+                                     last_checkpoint())
+                               : std::string("no checkpoint was written");
+  return fmt::format(
+      "training diverged: the loss is NaN or infinite at epoch {}, batch {} of {}; {}.\nTry a "
+      "lower --lr (now {}), --precision fp32, or a learning-rate warm-up (--warmup 1 or more).",
+      position_.epoch + 1, position_.batch, steps_per_epoch(), last, config_.lr);
+}
+
+}  // namespace remix::app

@@ -1,0 +1,121 @@
+// Trainer: the epoch loop of remix-train, with its checkpoints and its stops.
+//
+//   for each epoch:  (RecursiveMix history reset, running sums reset)
+//     for each batch:  lr = schedule(epoch, batch); TrainStep on a generator seeded by
+//                      (seed, epoch, batch); add loss and correct count to running sums
+//     evaluate on the test set; append a line to metrics.jsonl; save last.safetensors, and
+//     best.safetensors when test top-1 improved
+//
+// Output directory (config.out): config.json, metrics.jsonl, last.safetensors and
+// best.safetensors, each with its .state.safetensors (nn/checkpoint.h).
+//
+// Stops:
+//   - stop_requested() (Ctrl-C) is checked between steps: the exact position (epoch and next
+//     batch), the running sums, the augmentation's history and the GradScaler are saved to
+//     last.safetensors, so resume() continues as if nothing had happened;
+//   - a NaN or inf loss, checked whenever the loss is read for the progress display and at the
+//     end of every epoch (never every step: on a GPU that would synchronise), stops training
+//     without writing any checkpoint, so the last one stays good.
+// Resuming is exact on the CPU: batches, augmentation draws and the learning rate depend only
+// on (seed, epoch, batch), and everything else is in the checkpoint.
+#pragma once
+
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "apps/input_pipeline.h"
+#include "apps/metrics.h"
+#include "apps/progress.h"
+#include "apps/setup.h"
+#include "apps/train_step.h"
+
+namespace remix::app {
+
+struct TrainerHooks {
+  std::FILE* out = stdout;   // progress and summaries
+  bool interactive = false;  // redraw a progress line in place (a terminal)
+  // Checked before every step: true saves a resumable checkpoint and stops (Ctrl-C).
+  std::function<bool()> stop_requested;
+  // Builds the model instead of build_model (a network outside the zoo, e.g. a tiny one in
+  // tests); it must return the model on the config's device.
+  std::function<std::shared_ptr<nn::Classifier>(const TrainConfig&, int64_t num_classes)>
+      make_model;
+};
+
+enum class TrainOutcome { finished, interrupted, diverged };
+
+struct TrainResult {
+  TrainOutcome outcome = TrainOutcome::finished;
+  std::string message;               // what happened and what to do next
+  std::vector<EpochMetrics> epochs;  // the epochs this call completed
+  double best_top1 = 0;
+};
+
+// Where training stands: the epoch in progress (from 0) and the next batch to train in it.
+struct RunPosition {
+  int64_t epoch = 0, batch = 0;
+};
+
+class Trainer {
+ public:
+  // `config` must be resolved (resolve_config). Loads the data and builds the model, optimizer,
+  // schedule and augmentation; writes nothing yet.
+  Trainer(const TrainConfig& config, TrainerHooks hooks);
+
+  // Restores a checkpoint of this run (model, optimizer, position, running sums, augmentation
+  // and GradScaler state, best accuracy) and truncates metrics.jsonl to its completed epochs.
+  void resume(const std::string& checkpoint_path);
+  // Trains from the current position to the last epoch, writing into config.out.
+  TrainResult run();
+
+  const TrainConfig& config() const { return config_; }
+  nn::Classifier& model() { return *model_; }
+  RunPosition position() const { return position_; }
+  int64_t steps_per_epoch() const;
+  std::string last_checkpoint() const;
+  std::string best_checkpoint() const;
+
+ private:
+  enum class EpochEnd { completed, interrupted, diverged };
+  struct RunningSums {
+    Tensor loss;     // sum over the epoch's images of the step loss, f32 on the device
+    Tensor correct;  // top-1 hits against the mixed targets, f32 on the device
+    int64_t images = 0;
+  };
+
+  void prepare_output_directory();
+  EpochEnd train_epoch(ProgressDisplay& display);
+  void train_batch(const data::Batch& batch);
+  bool show_progress(ProgressDisplay& display);  // false when the loss is not finite
+  bool finish_epoch(TrainResult& result);        // false when the epoch diverged
+  void save(const std::string& path) const;
+  void reset_sums();
+  double elapsed_seconds() const;
+  TrainResult stop(TrainResult result, TrainOutcome outcome);
+  std::string diverged_message() const;
+  std::string interrupted_message() const;
+
+  TrainConfig config_;
+  TrainerHooks hooks_;
+  InputPipeline input_;
+  std::unique_ptr<data::DataLoader> train_loader_, test_loader_;
+  std::shared_ptr<nn::Classifier> model_;
+  std::unique_ptr<nn::Optimizer> optimizer_;
+  std::shared_ptr<const nn::LrSchedule> schedule_;
+  std::unique_ptr<augment::BatchAugmentation> augmentation_;
+  std::unique_ptr<TrainStep> step_;
+
+  RunPosition position_;
+  RunningSums sums_;
+  double best_top1_ = -1;      // -1: no epoch evaluated yet
+  double elapsed_before_ = 0;  // training seconds of earlier (resumed) sessions
+  bool resumed_ = false;
+  // This session: when run() started, and the epoch's clock and image count for images/s.
+  std::chrono::steady_clock::time_point run_start_, epoch_start_;
+  int64_t session_images_ = 0;
+};
+
+}  // namespace remix::app

@@ -1,0 +1,161 @@
+// The remix-train program itself, run as a child process: its flags, exit statuses and messages,
+// --eval-only, Ctrl-C and --resume, and a diverging run.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <filesystem>
+
+#include "tests/apps/apps_test_support.h"
+
+namespace remix::app {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ProgramResult;
+using testing::TemporaryDirectory;
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// The last line of the output that parses as a JSON object.
+nlohmann::json last_json_line(const std::string& output) {
+  nlohmann::json found;
+  std::istringstream lines(output);
+  for (std::string line; std::getline(lines, line);)
+    if (line.starts_with("{")) found = nlohmann::json::parse(line);
+  return found;
+}
+
+TEST(RemixTrain, HelpListsTheOptionsWithTheirDefaults) {
+  const ProgramResult r = testing::run_program("remix-train", {"--help"});
+  EXPECT_EQ(r.exit_status, 0);
+  for (const char* text :
+       {"--model", "resnet20", "pyramidnet164", "--aug", "RecursiveMix", "--rm-no-rs", "--lr",
+        "0.1", "--precision", "--resume", "--eval-only", "--max-steps-per-epoch", "--threads"})
+    EXPECT_TRUE(contains(r.output, text)) << text;
+}
+
+TEST(RemixTrain, BadFlagsAndValuesExitNonZeroWithAMessage) {
+  ProgramResult r = testing::run_program("remix-train", {"--no-such-flag"});
+  EXPECT_NE(r.exit_status, 0);
+  EXPECT_TRUE(contains(r.output, "--no-such-flag")) << r.output;
+  r = testing::run_program("remix-train", {"--model", "resnet7"});
+  EXPECT_NE(r.exit_status, 0);
+  EXPECT_TRUE(contains(r.output, "resnet7")) << r.output;
+  r = testing::run_program("remix-train", {"--lr", "-1", "--device", "cpu"});
+  EXPECT_EQ(r.exit_status, 1);
+  EXPECT_TRUE(contains(r.output, "--lr must be positive")) << r.output;
+  r = testing::run_program("remix-train", {"--device", "cpu", "--precision", "fp16"});
+  EXPECT_EQ(r.exit_status, 1);
+  EXPECT_TRUE(contains(r.output, "the CPU computes in fp32 only")) << r.output;
+}
+
+TEST(RemixTrain, AMissingDataDirectoryIsNamedInTheMessage) {
+  TemporaryDirectory dir;
+  const ProgramResult r = testing::run_program(
+      "remix-train", {"--data", "folder:/no/such/cifar", "--device", "cpu", "--out", dir / "run"});
+  EXPECT_EQ(r.exit_status, 1);
+  EXPECT_TRUE(contains(r.output, "/no/such/cifar does not exist")) << r.output;
+  EXPECT_TRUE(contains(r.output, "/no/such/cifar/train/<class>/<image>")) << r.output;
+}
+
+TEST(RemixTrain, SummaryPrintsTheLayersAndExits) {
+  const ProgramResult r =
+      testing::run_program("remix-train", {"--model", "resnet20", "--summary", "--device", "cpu"});
+  EXPECT_EQ(r.exit_status, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "layer3.2.conv2")) << r.output;
+  EXPECT_TRUE(contains(r.output, "fc")) << r.output;
+}
+
+// One epoch trained by the program, shared by the tests below.
+class RemixTrainRun : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    directory_ = new TemporaryDirectory();
+    result_ = new ProgramResult(testing::run_program("remix-train", arguments(run_dir())));
+  }
+  static void TearDownTestSuite() {
+    delete result_;
+    delete directory_;
+  }
+  static std::string run_dir() { return *directory_ / "run"; }
+  static std::vector<std::string> arguments(const std::string& out) {
+    std::vector<std::string> words = testing::small_config_arguments(out, "none", 1);
+    words.insert(words.end(), {"--log-every", "1"});
+    return words;
+  }
+
+  static TemporaryDirectory* directory_;
+  static ProgramResult* result_;
+};
+
+TemporaryDirectory* RemixTrainRun::directory_ = nullptr;
+ProgramResult* RemixTrainRun::result_ = nullptr;
+
+TEST_F(RemixTrainRun, PrintsTheConfigProgressLinesAndOneSummaryPerEpoch) {
+  ASSERT_EQ(result_->exit_status, 0) << result_->output;
+  EXPECT_TRUE(contains(result_->output, "remix-train configuration:"));
+  EXPECT_TRUE(contains(result_->output, "epoch 1/1  batch    8/8  loss")) << result_->output;
+  EXPECT_TRUE(contains(result_->output, "epoch 1/1  train loss")) << result_->output;
+  EXPECT_TRUE(contains(result_->output, "img/s")) << result_->output;
+  EXPECT_FALSE(contains(result_->output, "\r"));  // not a terminal: plain lines only
+}
+
+TEST_F(RemixTrainRun, EvalOnlyGivesTheAccuracyMeasuredInTraining) {
+  ASSERT_EQ(result_->exit_status, 0) << result_->output;
+  const ProgramResult r = testing::run_program(
+      "remix-train", {"--eval-only", run_dir() + "/best.safetensors", "--threads", "1"});
+  ASSERT_EQ(r.exit_status, 0) << r.output;
+  const nlohmann::json line = last_json_line(r.output);
+  const std::vector<EpochMetrics> trained = read_metrics(run_dir() + "/metrics.jsonl");
+  ASSERT_EQ(trained.size(), 1u);
+  EXPECT_EQ(line.at("test_top1").get<double>(), trained[0].test_top1);
+  EXPECT_EQ(line.at("test_top5").get<double>(), trained[0].test_top5);
+  EXPECT_EQ(line.at("test_loss").get<double>(), trained[0].test_loss);
+}
+
+TEST_F(RemixTrainRun, CtrlCSavesACheckpointThatResumesToTheSameMetrics) {
+  ASSERT_EQ(result_->exit_status, 0) << result_->output;
+  TemporaryDirectory dir;
+  const std::string out = dir / "run";
+  const ProgramResult stopped =
+      testing::run_program("remix-train", arguments(out), "batch    3/8", SIGINT);
+  ASSERT_EQ(stopped.exit_status, 130) << stopped.output;
+  EXPECT_TRUE(contains(stopped.output, "remix-train --resume " + out)) << stopped.output;
+  const ProgramResult resumed =
+      testing::run_program("remix-train", {"--resume", out, "--threads", "1"});
+  ASSERT_EQ(resumed.exit_status, 0) << resumed.output;
+  testing::expect_same_metrics(read_metrics(out + "/metrics.jsonl"),
+                               read_metrics(run_dir() + "/metrics.jsonl"));
+}
+
+TEST_F(RemixTrainRun, ADivergingRunStopsWithAMessageAndKeepsTheLastCheckpoint) {
+  ASSERT_EQ(result_->exit_status, 0) << result_->output;
+  TemporaryDirectory dir;
+  const std::string copy = dir / "run";
+  fs::copy(run_dir(), copy, fs::copy_options::recursive);
+  // Resume for a second epoch at an absurd learning rate.
+  const ProgramResult r =
+      testing::run_program("remix-train", {"--resume", copy, "--epochs", "2", "--lr", "1e6"});
+  EXPECT_EQ(r.exit_status, 3) << r.output;
+  EXPECT_TRUE(contains(r.output, "training diverged: the loss is NaN or infinite at epoch 2"))
+      << r.output;
+  EXPECT_TRUE(contains(r.output, "is intact")) << r.output;
+  EXPECT_TRUE(contains(r.output, "lower --lr")) << r.output;
+  const ProgramResult eval =
+      testing::run_program("remix-train", {"--eval-only", copy + "/last.safetensors"});
+  ASSERT_EQ(eval.exit_status, 0) << eval.output;
+  EXPECT_EQ(last_json_line(eval.output).at("test_top1").get<double>(),
+            read_metrics(run_dir() + "/metrics.jsonl").at(0).test_top1);
+}
+
+TEST_F(RemixTrainRun, ANewRunInTheSameDirectoryIsRefused) {
+  ASSERT_EQ(result_->exit_status, 0) << result_->output;
+  const ProgramResult r = testing::run_program("remix-train", arguments(run_dir()));
+  EXPECT_EQ(r.exit_status, 1);
+  EXPECT_TRUE(contains(r.output, "already holds a run")) << r.output;
+}
+
+}  // namespace
+}  // namespace remix::app
