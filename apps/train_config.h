@@ -40,10 +40,10 @@ struct TrainConfig {
   double rm_alpha = kAugmentDefaults.rm_alpha;
   double rm_omega = kAugmentDefaults.rm_omega;
   std::string rm_interp = augment::interpolation_name(kAugmentDefaults.rm_interpolation);
-  bool rm_rs = kAugmentDefaults.rm_resize;        // resize the whole historical image into the box
-  bool rm_hs = kAugmentDefaults.rm_history;       // paste from the previous step's batch
-  bool rm_cl = kAugmentDefaults.rm_consistency;   // the ROI consistency loss
-  bool rm_shared_head = kAugmentDefaults.rm_shared_head;  // the ROI head uses fc, not fc_roi
+  bool rm_rs = kAugmentDefaults.rm_resize;       // resize the whole historical image into the box
+  bool rm_hs = kAugmentDefaults.rm_history;      // paste from the previous step's batch
+  bool rm_cl = kAugmentDefaults.rm_consistency;  // the ROI consistency loss
+  bool rm_shared_head = kAugmentDefaults.rm_shared_head;         // the ROI head uses fc, not fc_roi
   bool rm_keep_history = !kAugmentDefaults.rm_reset_each_epoch;  // the reference resets it
   // Optimisation.
   int64_t epochs = 200;

@@ -51,8 +51,12 @@ Trainer::Trainer(const TrainConfig& config, TrainerHooks hooks)
       hooks_(std::move(hooks)),
       input_(config_device(config), compute_dtype(config), config.crop_flip) {
   set_compute_threads(config_.compute_threads);
+  const Clock::time_point load_start = Clock::now();
   TrainTestData data = load_data(config_);
   const int64_t classes = data.train.num_classes;
+  fmt::print(hooks_.out,
+             "data {}: {} training and {} test images, {} classes, loaded in {:.1f} s\n",
+             config_.data, data.train.size(), data.test.size(), classes, seconds_since(load_start));
   const uint64_t data_seed = stream_seed(config_.seed, RandomStream::data_order);
   train_loader_ = std::make_unique<data::DataLoader>(
       std::move(data.train),

@@ -96,6 +96,9 @@ ProgramResult* RemixTrainRun::result_ = nullptr;
 TEST_F(RemixTrainRun, PrintsTheConfigProgressLinesAndOneSummaryPerEpoch) {
   ASSERT_EQ(result_->exit_status, 0) << result_->output;
   EXPECT_TRUE(contains(result_->output, "remix-train configuration:"));
+  EXPECT_TRUE(
+      contains(result_->output, "data synthetic: 400 training and 100 test images, 10 classes"))
+      << result_->output;
   EXPECT_TRUE(contains(result_->output, "epoch 1/1  batch    8/8  loss")) << result_->output;
   EXPECT_TRUE(contains(result_->output, "epoch 1/1  train loss")) << result_->output;
   EXPECT_TRUE(contains(result_->output, "img/s")) << result_->output;
