@@ -16,6 +16,7 @@
 
 #include "apps/setup.h"
 #include "apps/train_step.h"
+#include "augment/registry.h"
 #include "data/dataset.h"
 
 using namespace remix;
@@ -43,7 +44,8 @@ void add_bench_options(CLI::App& app, BenchOptions& o) {
                  "fp32 | bf16 | fp16 | auto (bf16 on CUDA, fp32 on the CPU)")
       ->check(CLI::IsMember({"fp32", "bf16", "fp16", "auto"}))
       ->capture_default_str();
-  app.add_option("--aug", o.aug, "Batch augmentation (none, cutout, mixup, cutmix, rm)")
+  app.add_option("--aug", o.aug, "Batch augmentation")
+      ->check(CLI::IsMember(augment::augmentation_names()))
       ->capture_default_str();
   app.add_option("--batch-size", o.batch_size, "Images per step")->capture_default_str();
   app.add_option("--iters", o.iters, "Timed steps")->capture_default_str();

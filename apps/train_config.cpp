@@ -20,12 +20,6 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
 
 namespace {
 
-std::vector<std::string> augmentation_names() {
-  std::vector<std::string> names;
-  for (const auto& entry : augment::registered_augmentations()) names.push_back(entry.name);
-  return names;
-}
-
 std::string augmentation_help() {
   std::string help = "Batch augmentation:";
   for (const auto& entry : augment::registered_augmentations())
@@ -55,7 +49,7 @@ void add_model_and_data_options(CLI::App& app, TrainConfig& c) {
 
 void add_augmentation_options(CLI::App& app, TrainConfig& c) {
   app.add_option("--aug", c.aug, augmentation_help())
-      ->check(CLI::IsMember(augmentation_names()))
+      ->check(CLI::IsMember(augment::augmentation_names()))
       ->capture_default_str();
   app.add_option("--cutout-size", c.cutout_size, "Cutout: side of the erased square (pixels)")
       ->capture_default_str();
@@ -181,7 +175,7 @@ void check_names(const TrainConfig& c) {
   const auto& models = nn::model_names();
   REMIX_CHECK(std::find(models.begin(), models.end(), c.model) != models.end(),
               "unknown --model '{}'; expected one of {}", c.model, fmt::join(models, ", "));
-  const auto augs = augmentation_names();
+  const auto augs = augment::augmentation_names();
   REMIX_CHECK(std::find(augs.begin(), augs.end(), c.aug) != augs.end(),
               "unknown --aug '{}'; expected one of {}", c.aug, fmt::join(augs, ", "));
   REMIX_CHECK(c.optimizer == "sgd" || c.optimizer == "adamw",

@@ -26,15 +26,19 @@ const std::vector<RegisteredAugmentation>& registered_augmentations() {
   return table;
 }
 
+std::vector<std::string> augmentation_names() {
+  std::vector<std::string> names;
+  for (const RegisteredAugmentation& entry : registered_augmentations())
+    names.push_back(entry.name);
+  return names;
+}
+
 std::unique_ptr<BatchAugmentation> make_augmentation(const std::string& name,
                                                      const AugmentOptions& options) {
-  std::vector<std::string> names;
-  for (const RegisteredAugmentation& entry : registered_augmentations()) {
+  for (const RegisteredAugmentation& entry : registered_augmentations())
     if (entry.name == name) return entry.make(options);
-    names.push_back(entry.name);
-  }
-  throw_error(
-      fmt::format("unknown augmentation \"{}\": expected one of {}", name, fmt::join(names, ", ")));
+  throw_error(fmt::format("unknown augmentation \"{}\": expected one of {}", name,
+                          fmt::join(augmentation_names(), ", ")));
 }
 
 }  // namespace remix::augment

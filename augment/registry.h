@@ -26,6 +26,8 @@ struct RegisteredAugmentation {
 
 // Every augmentation, in the order --help lists them.
 const std::vector<RegisteredAugmentation>& registered_augmentations();
+// Their names, in the same order.
+std::vector<std::string> augmentation_names();
 
 // The augmentation called `name`, made with `options`; an unknown name throws a remix::Error
 // listing the valid ones, and invalid options throw the augmentation's own error.

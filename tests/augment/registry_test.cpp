@@ -11,12 +11,10 @@ namespace remix::augment {
 namespace {
 
 TEST(Registry, ListsTheFiveAugmentationsInOrder) {
-  std::vector<std::string> names;
-  for (const RegisteredAugmentation& entry : registered_augmentations()) {
-    names.push_back(entry.name);
+  for (const RegisteredAugmentation& entry : registered_augmentations())
     EXPECT_FALSE(entry.description.empty()) << entry.name;
-  }
-  EXPECT_EQ(names, (std::vector<std::string>{"none", "cutout", "mixup", "cutmix", "rm"}));
+  EXPECT_EQ(augmentation_names(),
+            (std::vector<std::string>{"none", "cutout", "mixup", "cutmix", "rm"}));
 }
 
 TEST(Registry, MakesEachAugmentationByItsName) {
