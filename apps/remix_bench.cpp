@@ -18,6 +18,9 @@
 #include "apps/train_step.h"
 #include "augment/registry.h"
 #include "data/dataset.h"
+#include "tensor/cpu/gemm.h"
+#include "tensor/cpu/reference.h"
+#include "tensor/profile.h"
 
 using namespace remix;
 using namespace remix::app;
@@ -34,6 +37,8 @@ struct BenchOptions {
   std::string device = "auto";
   int compute_threads = 0;
   bool all = false;
+  bool profile = false;
+  bool reference_kernels = false;
 };
 
 void add_bench_options(CLI::App& app, BenchOptions& o) {
@@ -55,6 +60,10 @@ void add_bench_options(CLI::App& app, BenchOptions& o) {
   app.add_option("--compute-threads", o.compute_threads,
                  "OpenMP threads of the CPU kernels (0: OMP_NUM_THREADS, else one per core)")
       ->capture_default_str();
+  app.add_flag("--profile", o.profile,
+               "Also print where a step's time goes, by kind of primitive (CPU: wall time)");
+  app.add_flag("--reference-kernels", o.reference_kernels,
+               "Run the naive reference loops instead of the optimised CPU kernels (slow)");
   app.add_flag(
       "--all", o.all,
       "The reference matrix on CUDA: resnet18, pyramidnet164 x fp32, fp16, bf16 x none, rm");
@@ -74,6 +83,28 @@ double process_peak_rss_mb() {
 double rounded(double value, int decimals) {
   const double scale = std::pow(10.0, decimals);
   return std::round(value * scale) / scale;
+}
+
+// The profile of `iters` steps that took `step_seconds` each, as a table on stderr (stdout
+// keeps one JSON line per measurement).
+void print_profile(double step_seconds, int64_t iters) {
+  const auto totals = profile::totals();
+  double counted = 0.0;
+  for (const profile::Total& t : totals) counted += t.seconds;
+  const double per_step = 1e3 / static_cast<double>(iters);
+  fmt::print(stderr, "{:<22} {:>10} {:>7} {:>12}\n", "kind", "ms/step", "share", "calls/step");
+  for (int k = 0; k < profile::kKinds; ++k) {
+    const profile::Total& t = totals[k];
+    if (t.calls == 0) continue;
+    fmt::print(stderr, "{:<22} {:>10.2f} {:>6.1f}% {:>12.1f}\n",
+               profile::kind_name(static_cast<profile::Kind>(k)), t.seconds * per_step,
+               100.0 * t.seconds / static_cast<double>(iters) / step_seconds,
+               static_cast<double>(t.calls) / static_cast<double>(iters));
+  }
+  const double other = step_seconds * static_cast<double>(iters) - counted;
+  fmt::print(stderr, "{:<22} {:>10.2f} {:>6.1f}%   (autograd, allocation, the rest)\n", "other",
+             other * per_step, 100.0 * other / static_cast<double>(iters) / step_seconds);
+  fmt::print(stderr, "{:<22} {:>10.2f} {:>6.1f}%\n", "step", step_seconds * 1e3, 100.0);
 }
 
 // One configuration, resolved like a training run's, with the reference's optimizer settings.
@@ -124,6 +155,16 @@ nlohmann::json measure(const BenchOptions& o) {
 
   const double steps = static_cast<double>(o.iters);
   const bool gpu = device.is_cuda();
+  if (o.profile) {
+    profile::reset();
+    profile::enable(true);
+    const auto profile_start = std::chrono::steady_clock::now();
+    run_steps(o.warmup + o.iters, o.iters);
+    const double profiled = std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                                          profile_start).count();
+    profile::enable(false);
+    print_profile(profiled / steps, o.iters);
+  }
   const double peak_mb =
       gpu ? static_cast<double>(device_memory_stats(device).peak_allocated) / (1 << 20)
           : process_peak_rss_mb();
@@ -138,6 +179,7 @@ nlohmann::json measure(const BenchOptions& o) {
           {"peak_mem_mb", rounded(peak_mb, 1)},
           {"peak_mem_kind", gpu ? "device_peak_allocated" : "process_peak_rss"},
           {"device", device_name(device)},
+          {"cpu_kernels", o.reference_kernels ? "reference" : cpu::sgemm_kernel_name()},
           {"framework", "remix"}};
 }
 
@@ -171,6 +213,7 @@ int main(int argc, char** argv) {
                     options.compute_threads >= 0,
                 "expected --batch-size > 0, --iters > 0, --warmup >= 0 and --compute-threads >= 0");
     set_compute_threads(options.compute_threads);
+    cpu::set_reference_kernels(options.reference_kernels);
     if (options.all) {
       run_matrix(options);
     } else {

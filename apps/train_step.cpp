@@ -5,6 +5,7 @@
 #include "autograd/node.h"
 #include "autograd/ops.h"
 #include "tensor/primitives.h"
+#include "tensor/profile.h"
 
 namespace remix::app {
 
@@ -22,18 +23,27 @@ TrainStep::TrainStep(nn::Classifier& model, nn::Optimizer& optimizer,
 
 StepOutput TrainStep::run(const Tensor& images, const Tensor& labels, Generator& gen) {
   const Tensor targets = prim::one_hot(labels, model_.num_classes(), label_smoothing_);
-  const augment::MixedBatch batch = augmentation_.mix(images, targets, gen);
+  const augment::MixedBatch batch = mix(images, targets, gen);
   const augment::TrainingLoss loss = augment::mixed_batch_loss(model_, batch);
   const Tensor logits = detach(loss.logits);
-  augmentation_.remember(batch, logits);
+  {
+    const profile::Scope timed(profile::Kind::augmentation);
+    augmentation_.remember(batch, logits);
+  }
   backward_and_update(loss.total);
   return {detach(loss.total), logits, batch.targets};
+}
+
+augment::MixedBatch TrainStep::mix(const Tensor& images, const Tensor& targets, Generator& gen) {
+  const profile::Scope timed(profile::Kind::augmentation);
+  return augmentation_.mix(images, targets, gen);
 }
 
 void TrainStep::backward_and_update(const Tensor& loss) {
   optimizer_.zero_grad();
   if (!scaler_) {
     backward(loss);
+    const profile::Scope timed(profile::Kind::optimizer);
     optimizer_.step();
     return;
   }

@@ -42,6 +42,7 @@ class TrainStep {
   augment::BatchAugmentation& augmentation() { return augmentation_; }
 
  private:
+  augment::MixedBatch mix(const Tensor& images, const Tensor& targets, Generator& gen);
   void backward_and_update(const Tensor& loss);
 
   nn::Classifier& model_;

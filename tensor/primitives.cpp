@@ -1,5 +1,6 @@
 // Checked wrappers: data movement, elementwise, reductions, GEMM. See primitives.h.
 #include "tensor/primitives.h"
+#include "tensor/profile.h"
 
 namespace remix::prim {
 
@@ -14,9 +15,13 @@ void check_floating(const Tensor& t, const char* what) {
 
 }  // namespace
 
-void fill(Tensor& t, double value) { backend(t).fill(t, value); }
+void fill(Tensor& t, double value) {
+  const profile::Scope timed(profile::Kind::copy);
+  backend(t).fill(t, value);
+}
 
 Tensor broadcast_to(const Tensor& x, const Shape& shape) {
+  const profile::Scope timed(profile::Kind::copy);
   REMIX_CHECK(broadcast_shapes(x.shape(), shape) == shape,
               "broadcast_to: shape {} cannot be broadcast to {}", to_string(x.shape()),
               to_string(shape));
@@ -25,9 +30,13 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
   return out;
 }
 
-Tensor cast(const Tensor& x, DType dtype) { return x.to(dtype); }
+Tensor cast(const Tensor& x, DType dtype) {
+  const profile::Scope timed(profile::Kind::copy);
+  return x.to(dtype);
+}
 
 Tensor slice_channels(const Tensor& x, int64_t start, int64_t count) {
+  const profile::Scope timed(profile::Kind::copy);
   REMIX_CHECK(x.dim() >= 1, "slice_channels: expected a tensor with a channel axis");
   const int64_t channels = x.shape().back();
   REMIX_CHECK(start >= 0 && count >= 0 && start + count <= channels,
@@ -41,6 +50,7 @@ Tensor slice_channels(const Tensor& x, int64_t start, int64_t count) {
 }
 
 Tensor concat_channels(const std::vector<Tensor>& parts) {
+  const profile::Scope timed(profile::Kind::copy);
   REMIX_CHECK(!parts.empty(), "concat_channels: expected at least one tensor");
   Shape shape = parts[0].shape();
   REMIX_CHECK(!shape.empty(), "concat_channels: expected tensors with a channel axis");
@@ -67,6 +77,7 @@ Tensor concat_channels(const std::vector<Tensor>& parts) {
 }
 
 Tensor pad_channels(const Tensor& x, int64_t channels) {
+  const profile::Scope timed(profile::Kind::copy);
   REMIX_CHECK(x.dim() >= 1 && channels >= x.shape().back(),
               "pad_channels: cannot pad {} channels to {}", x.shape().back(), channels);
   Shape shape = x.shape();
@@ -77,6 +88,7 @@ Tensor pad_channels(const Tensor& x, int64_t channels) {
 }
 
 Tensor index_select_rows(const Tensor& src, const Tensor& index) {
+  const profile::Scope timed(profile::Kind::copy);
   check_dtype(index, DType::i32, "index_select_rows index");
   check_same_device(src, index, "index_select_rows");
   REMIX_CHECK(src.dim() >= 1 && index.dim() == 1,
@@ -90,6 +102,7 @@ Tensor index_select_rows(const Tensor& src, const Tensor& index) {
 }
 
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
+  const profile::Scope timed(profile::Kind::elementwise);
   check_same_device(a, b, "binary op");
   REMIX_CHECK(a.dtype() == b.dtype(), "binary op: dtypes {} and {} differ; cast one first",
               dtype_name(a.dtype()), dtype_name(b.dtype()));
@@ -100,6 +113,7 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
 }
 
 Tensor binary_scalar(BinaryOp op, const Tensor& a, double scalar, bool scalar_first) {
+  const profile::Scope timed(profile::Kind::elementwise);
   check_floating(a, "scalar op");
   Tensor out(a.shape(), a.dtype(), a.device());
   backend(a).binary_scalar(op, a, scalar, scalar_first, out);
@@ -107,6 +121,7 @@ Tensor binary_scalar(BinaryOp op, const Tensor& a, double scalar, bool scalar_fi
 }
 
 Tensor unary(UnaryOp op, const Tensor& x) {
+  const profile::Scope timed(profile::Kind::elementwise);
   check_floating(x, "unary op");
   Tensor out(x.shape(), x.dtype(), x.device());
   backend(x).unary(op, x, out);
@@ -114,6 +129,7 @@ Tensor unary(UnaryOp op, const Tensor& x) {
 }
 
 Tensor relu_backward(const Tensor& dy, const Tensor& y) {
+  const profile::Scope timed(profile::Kind::elementwise);
   check_same_shape(dy, y, "relu_backward");
   Tensor dx(y.shape(), dy.dtype(), dy.device());
   backend(y).relu_backward(dy, y, dx);
@@ -121,6 +137,7 @@ Tensor relu_backward(const Tensor& dy, const Tensor& y) {
 }
 
 Tensor reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t>& axes, bool keepdim) {
+  const profile::Scope timed(profile::Kind::elementwise);
   check_floating(x, "reduce");
   const std::vector<int> normalized = normalize_axes(axes, x.dim());
   if (op == ReduceOp::max) {
@@ -134,6 +151,7 @@ Tensor reduce(ReduceOp op, const Tensor& x, const std::vector<int64_t>& axes, bo
 }
 
 Tensor argmax(const Tensor& x, int64_t axis, bool keepdim) {
+  const profile::Scope timed(profile::Kind::elementwise);
   check_floating(x, "argmax");
   const int a = normalize_axis(axis, x.dim());
   REMIX_CHECK(x.shape()[a] > 0, "argmax over an empty axis of shape {}", to_string(x.shape()));
@@ -143,6 +161,7 @@ Tensor argmax(const Tensor& x, int64_t axis, bool keepdim) {
 }
 
 Tensor sum_to_shape(const Tensor& g, const Shape& shape) {
+  const profile::Scope timed(profile::Kind::elementwise);
   if (g.shape() == shape) return g;
   REMIX_CHECK(broadcast_shapes(shape, g.shape()) == g.shape(),
               "sum_to_shape: {} does not broadcast to {}", to_string(shape),
@@ -178,6 +197,7 @@ void check_gemm(bool ta, bool tb, const Tensor& a, const Tensor& b, const Tensor
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b) {
+  const profile::Scope timed(profile::Kind::linear);
   REMIX_CHECK(a.dim() == 2 && b.dim() == 2, "matmul: expected 2-d matrices, got {} and {}",
               to_string(a.shape()), to_string(b.shape()));
   const int64_t m = transpose_a ? a.size(1) : a.size(0);
@@ -190,6 +210,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
 
 void gemm(bool transpose_a, bool transpose_b, double alpha, const Tensor& a, const Tensor& b,
           double beta, Tensor& c) {
+  const profile::Scope timed(profile::Kind::linear);
   check_gemm(transpose_a, transpose_b, a, b, c);
   backend(a).gemm(transpose_a, transpose_b, alpha, a, b, beta, c);
 }

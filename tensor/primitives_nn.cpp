@@ -1,5 +1,6 @@
 // Checked wrappers: convolution, batch norm, pooling, ROI-Align, softmax and losses.
 #include "tensor/primitives.h"
+#include "tensor/profile.h"
 
 namespace remix::prim {
 
@@ -24,6 +25,7 @@ Shape nhwc(int64_t n, int64_t h, int64_t w, int64_t c) { return {n, h, w, c}; }
 }  // namespace
 
 Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Conv2dGeometry& g) {
+  const profile::Scope timed(profile::Kind::conv_forward);
   check_conv(x, w, "conv2d");
   REMIX_CHECK(x.shape() == nhwc(g.N, g.H, g.W, g.C) && w.shape() == nhwc(g.K, g.R, g.S, g.C),
               "conv2d: input {} / weight {} do not match the geometry", to_string(x.shape()),
@@ -34,6 +36,7 @@ Tensor conv2d_forward(const Tensor& x, const Tensor& w, const Conv2dGeometry& g)
 }
 
 Tensor conv2d_backward_data(const Tensor& dy, const Tensor& w, const Conv2dGeometry& g) {
+  const profile::Scope timed(profile::Kind::conv_backward_data);
   check_conv(dy, w, "conv2d_backward_data");
   REMIX_CHECK(dy.shape() == nhwc(g.N, g.P, g.Q, g.K), "conv2d_backward_data: dy is {}, expected {}",
               to_string(dy.shape()), to_string(nhwc(g.N, g.P, g.Q, g.K)));
@@ -43,6 +46,7 @@ Tensor conv2d_backward_data(const Tensor& dy, const Tensor& w, const Conv2dGeome
 }
 
 Tensor conv2d_backward_filter(const Tensor& dy, const Tensor& x, const Conv2dGeometry& g) {
+  const profile::Scope timed(profile::Kind::conv_backward_filter);
   check_conv(dy, x, "conv2d_backward_filter");
   REMIX_CHECK(dy.shape() == nhwc(g.N, g.P, g.Q, g.K),
               "conv2d_backward_filter: dy is {}, expected {}", to_string(dy.shape()),
@@ -83,6 +87,7 @@ BatchNormOutputs batch_norm_training(const Tensor& x, const Tensor& z, const Ten
                                      const Tensor& beta, Tensor& running_mean,
                                      Tensor& running_var, BatchNormActivation activation,
                                      double momentum, double eps) {
+  const profile::Scope timed(profile::Kind::batch_norm);
   const int64_t channels = check_batch_norm_input(x, z, gamma, beta);
   check_channel_param(running_mean, channels, x, "running_mean");
   check_channel_param(running_var, channels, x, "running_var");
@@ -105,6 +110,7 @@ Tensor batch_norm_inference(const Tensor& x, const Tensor& z, const Tensor& gamm
                             const Tensor& beta, const Tensor& running_mean,
                             const Tensor& running_var, BatchNormActivation activation,
                             double eps) {
+  const profile::Scope timed(profile::Kind::batch_norm);
   const int64_t channels = check_batch_norm_input(x, z, gamma, beta);
   check_channel_param(running_mean, channels, x, "running_mean");
   check_channel_param(running_var, channels, x, "running_var");
@@ -123,6 +129,7 @@ BatchNormGrads batch_norm_backward(const Tensor& dy, const Tensor& x, const Tens
                                    const Tensor& gamma, const Tensor& beta,
                                    const Tensor& save_mean, const Tensor& save_invstd,
                                    BatchNormActivation activation, bool has_residual, double eps) {
+  const profile::Scope timed(profile::Kind::batch_norm);
   const int64_t channels = check_batch_norm_input(x, Tensor(), gamma, beta);
   check_same_shape(dy, x, "batch_norm_backward");
   check_channel_param(save_mean, channels, x, "save_mean");
@@ -143,6 +150,7 @@ BatchNormGrads batch_norm_backward(const Tensor& dy, const Tensor& x, const Tens
 }
 
 Tensor max_pool2d_forward(const Tensor& x, const PoolGeometry& g) {
+  const profile::Scope timed(profile::Kind::pooling);
   check_activation(x, "max_pool2d");
   REMIX_CHECK(x.shape() == nhwc(g.N, g.H, g.W, g.C), "max_pool2d: input {} does not match",
               to_string(x.shape()));
@@ -153,6 +161,7 @@ Tensor max_pool2d_forward(const Tensor& x, const PoolGeometry& g) {
 
 Tensor max_pool2d_backward(const Tensor& dy, const Tensor& x, const Tensor& y,
                            const PoolGeometry& g) {
+  const profile::Scope timed(profile::Kind::pooling);
   REMIX_CHECK(dy.shape() == nhwc(g.N, g.P, g.Q, g.C) && y.shape() == dy.shape(),
               "max_pool2d_backward: dy {} does not match the geometry", to_string(dy.shape()));
   Tensor dx(x.shape(), dy.dtype(), dy.device());
@@ -161,6 +170,7 @@ Tensor max_pool2d_backward(const Tensor& dy, const Tensor& x, const Tensor& y,
 }
 
 Tensor avg_pool2d_forward(const Tensor& x, const PoolGeometry& g) {
+  const profile::Scope timed(profile::Kind::pooling);
   check_activation(x, "avg_pool2d");
   REMIX_CHECK(x.shape() == nhwc(g.N, g.H, g.W, g.C), "avg_pool2d: input {} does not match",
               to_string(x.shape()));
@@ -170,6 +180,7 @@ Tensor avg_pool2d_forward(const Tensor& x, const PoolGeometry& g) {
 }
 
 Tensor avg_pool2d_backward(const Tensor& dy, const PoolGeometry& g) {
+  const profile::Scope timed(profile::Kind::pooling);
   REMIX_CHECK(dy.shape() == nhwc(g.N, g.P, g.Q, g.C),
               "avg_pool2d_backward: dy {} does not match the geometry", to_string(dy.shape()));
   Tensor dx(nhwc(g.N, g.H, g.W, g.C), dy.dtype(), dy.device());
@@ -194,6 +205,7 @@ void check_roi(const Tensor& features, const Tensor& boxes, const RoiAlignParams
 }  // namespace
 
 Tensor roi_align_forward(const Tensor& x, const Tensor& boxes, const RoiAlignParams& p) {
+  const profile::Scope timed(profile::Kind::augmentation);
   check_activation(x, "roi_align");
   check_roi(x, boxes, p);
   Tensor y(nhwc(x.size(0), p.out_h, p.out_w, x.size(3)), x.dtype(), x.device());
@@ -203,6 +215,7 @@ Tensor roi_align_forward(const Tensor& x, const Tensor& boxes, const RoiAlignPar
 
 Tensor roi_align_backward(const Tensor& dy, const Tensor& boxes, const RoiAlignParams& p,
                           const Shape& x_shape) {
+  const profile::Scope timed(profile::Kind::augmentation);
   Tensor dx(x_shape, dy.dtype(), dy.device());
   check_roi(dx, boxes, p);
   REMIX_CHECK(dy.shape() == nhwc(x_shape[0], p.out_h, p.out_w, x_shape[3]),
@@ -212,6 +225,7 @@ Tensor roi_align_backward(const Tensor& dy, const Tensor& boxes, const RoiAlignP
 }
 
 Tensor log_softmax_forward(const Tensor& x) {
+  const profile::Scope timed(profile::Kind::loss);
   check_activation(x, "log_softmax");
   REMIX_CHECK(x.dim() >= 1 && x.shape().back() > 0, "log_softmax: empty last axis in {}",
               to_string(x.shape()));
@@ -221,6 +235,7 @@ Tensor log_softmax_forward(const Tensor& x) {
 }
 
 Tensor log_softmax_backward(const Tensor& dy, const Tensor& y) {
+  const profile::Scope timed(profile::Kind::loss);
   check_same_shape(dy, y, "log_softmax_backward");
   Tensor dx(y.shape(), y.dtype(), y.device());
   backend(y).log_softmax_backward(dy, y, dx);
@@ -241,6 +256,7 @@ void check_logits_targets(const Tensor& logits, const Tensor& targets) {
 }  // namespace
 
 Tensor cross_entropy_forward(const Tensor& logits, const Tensor& targets) {
+  const profile::Scope timed(profile::Kind::loss);
   check_logits_targets(logits, targets);
   Tensor loss({logits.size(0)}, DType::f32, logits.device());
   backend(logits).cross_entropy_forward(logits, targets, loss);
@@ -248,6 +264,7 @@ Tensor cross_entropy_forward(const Tensor& logits, const Tensor& targets) {
 }
 
 Tensor cross_entropy_backward(const Tensor& dloss, const Tensor& logits, const Tensor& targets) {
+  const profile::Scope timed(profile::Kind::loss);
   check_logits_targets(logits, targets);
   REMIX_CHECK(dloss.shape() == Shape{logits.size(0)}, "cross_entropy_backward: dloss is {}",
               to_string(dloss.shape()));
@@ -257,6 +274,7 @@ Tensor cross_entropy_backward(const Tensor& dloss, const Tensor& logits, const T
 }
 
 Tensor one_hot(const Tensor& labels, int64_t num_classes, double smoothing) {
+  const profile::Scope timed(profile::Kind::loss);
   check_dtype(labels, DType::i32, "one_hot labels");
   REMIX_CHECK(labels.dim() == 1, "one_hot: labels must be 1-d, got {}",
               to_string(labels.shape()));

@@ -1,5 +1,6 @@
 // Checked wrappers: optimizer updates, loss scaling, the image pipeline, batch augmentation.
 #include "tensor/primitives.h"
+#include "tensor/profile.h"
 
 namespace remix::prim {
 
@@ -31,6 +32,7 @@ void check_param_grad(const Tensor& param, const Tensor& grad, const Tensor& lr,
 
 void sgd_update(Tensor& param, const Tensor& grad, Tensor& momentum_buffer, const Tensor& lr,
                 const SgdOptions& opt, bool first_step, const Tensor* skip_if) {
+  const profile::Scope timed(profile::Kind::optimizer);
   check_param_grad(param, grad, lr, skip_if, "sgd_update");
   if (opt.momentum != 0.0) check_state(momentum_buffer, param, "sgd momentum buffer");
   REMIX_CHECK(!opt.nesterov || (opt.momentum > 0 && opt.dampening == 0),
@@ -40,6 +42,7 @@ void sgd_update(Tensor& param, const Tensor& grad, Tensor& momentum_buffer, cons
 
 void adamw_update(Tensor& param, const Tensor& grad, Tensor& exp_avg, Tensor& exp_avg_sq,
                   const Tensor& lr, int64_t step, const AdamWOptions& opt, const Tensor* skip_if) {
+  const profile::Scope timed(profile::Kind::optimizer);
   check_param_grad(param, grad, lr, skip_if, "adamw_update");
   check_state(exp_avg, param, "adamw exp_avg");
   check_state(exp_avg_sq, param, "adamw exp_avg_sq");
@@ -48,6 +51,7 @@ void adamw_update(Tensor& param, const Tensor& grad, Tensor& exp_avg, Tensor& ex
 }
 
 void amp_unscale(Tensor& grad, const Tensor& inv_scale, Tensor& found_inf) {
+  const profile::Scope timed(profile::Kind::optimizer);
   REMIX_CHECK(is_floating(grad.dtype()), "amp_unscale: gradients must be floating point");
   check_scalar_f32(inv_scale, grad, "inverse loss scale");
   check_scalar_f32(found_inf, grad, "found_inf flag");
@@ -56,6 +60,7 @@ void amp_unscale(Tensor& grad, const Tensor& inv_scale, Tensor& found_inf) {
 
 void amp_update_scale(Tensor& scale, Tensor& inv_scale, Tensor& found_inf, Tensor& growth_tracker,
                       double growth, double backoff, int64_t interval) {
+  const profile::Scope timed(profile::Kind::optimizer);
   check_scalar_f32(scale, scale, "loss scale");
   check_scalar_f32(inv_scale, scale, "inverse loss scale");
   check_scalar_f32(found_inf, scale, "found_inf flag");
@@ -77,6 +82,7 @@ void check_images_u8(const Tensor& in, const char* what) {
 }  // namespace
 
 Tensor crop_pad_u8(const Tensor& in, const Tensor& offsets, int64_t pad) {
+  const profile::Scope timed(profile::Kind::augmentation);
   check_images_u8(in, "crop_pad_u8");
   check_dtype(offsets, DType::i32, "crop offsets");
   check_same_device(in, offsets, "crop_pad_u8");
@@ -89,6 +95,7 @@ Tensor crop_pad_u8(const Tensor& in, const Tensor& offsets, int64_t pad) {
 }
 
 Tensor hflip_u8(const Tensor& in, const Tensor& flags) {
+  const profile::Scope timed(profile::Kind::augmentation);
   check_images_u8(in, "hflip_u8");
   check_dtype(flags, DType::u8, "flip flags");
   check_same_device(in, flags, "hflip_u8");
@@ -101,6 +108,7 @@ Tensor hflip_u8(const Tensor& in, const Tensor& flags) {
 
 Tensor normalize_u8(const Tensor& in, const std::vector<float>& mean,
                     const std::vector<float>& std, DType out_dtype) {
+  const profile::Scope timed(profile::Kind::augmentation);
   check_images_u8(in, "normalize_u8");
   REMIX_CHECK(is_floating(out_dtype), "normalize_u8: output must be floating point");
   const auto channels = static_cast<size_t>(in.size(3));
@@ -141,6 +149,7 @@ void check_images(const Tensor& images, const char* what) {
 }  // namespace
 
 void paste_resized(const Tensor& src, const Tensor& box, Interpolation mode, Tensor& dst) {
+  const profile::Scope timed(profile::Kind::augmentation);
   check_images(src, "paste_resized");
   check_images(dst, "paste_resized");
   REMIX_CHECK(src.size(0) >= dst.size(0) && src.size(3) == dst.size(3) &&
@@ -153,6 +162,7 @@ void paste_resized(const Tensor& src, const Tensor& box, Interpolation mode, Ten
 }
 
 void paste_box(const Tensor& src, const Tensor& box, Tensor& dst) {
+  const profile::Scope timed(profile::Kind::augmentation);
   check_images(dst, "paste_box");
   check_same_shape(src, dst, "paste_box");
   REMIX_CHECK(src.dtype() == dst.dtype(), "paste_box: dtypes differ");
@@ -162,6 +172,7 @@ void paste_box(const Tensor& src, const Tensor& box, Tensor& dst) {
 }
 
 void fill_box(const Tensor& boxes, double value, Tensor& dst) {
+  const profile::Scope timed(profile::Kind::augmentation);
   check_images(dst, "fill_box");
   check_boxes(boxes, dst, true, "fill_box");
   backend(dst).fill_box(boxes, value, dst);

@@ -1,180 +1,267 @@
 // 2-D convolution on the CPU: NHWC input x (N x H x W x C), KRSC weight w (K x R x S x C),
-// NHWC output y (N x P x Q x K), all f32.
+// NHWC output y (N x P x Q x K), all f32. The definitions, as loops, are in reference.cpp:
+//   y[n,p,q,k]   = sum over r,s,c of x[n, p*sh - ph + r, q*sw - pw + s, c] * w[k,r,s,c]
+//   dx[n,h,w,c]  = sum over (p,q,r,s) with h = p*sh - ph + r, w = q*sw - pw + s of dy[n,p,q,k] w[k,r,s,c]
+//   dw[k,r,s,c]  = sum over n,p,q of dy[n,p,q,k] * x[n, p*sh - ph + r, q*sw - pw + s, c]
 //
-// Everything is a matrix product (remix::cpu::sgemm):
-// - A 1x1, stride-1, unpadded convolution already is one: x viewed as [N*H*W, C] times w^T.
-// - Any other one goes through im2col. Row (n, p, q) of the column matrix holds the R x S x C
-//   input patch under output pixel (p, q) of image n, in (r, s, c) order; because x is NHWC, the
-//   S x C values of one kernel row are contiguous in x, so building a row is a few memcpys. Then
-//     forward          y[rows, K]      = col[rows, RSC] @ w[K, RSC]^T
-//     backward data    col[rows, RSC]  = dy[rows, K] @ w[K, RSC],  then col2im sums col into dx
-//     backward filter  dw[K, RSC]     += dy[rows, K]^T @ col[rows, RSC]
-// The batch is processed a chunk of images at a time so that the column buffer stays bounded
-// (kColumnBudgetBytes) while each GEMM still has many rows to spread over the threads.
+// How it is computed fast, with no im2col matrix:
+// - A 1x1, stride-1, unpadded convolution is a matrix product (remix::cpu::sgemm) as it stands.
+// - The forward pass and backward-data are direct convolutions on "channel planes" (below):
+//   one image at a time is laid out channel by channel, split into its stride phases and zero
+//   padded, so that for every tap (r, s) and channel c the inputs of consecutive output pixels
+//   are consecutive floats. A micro-kernel (conv_kernel.h) then keeps a tile of MR pixels by NR
+//   output channels in registers and runs over taps and channels, broadcasting one input value
+//   against one row of packed weights per step: an implicit matrix product, its A operand read
+//   in place. Rows of the plane are flattened: a tile may run across the end of an output row
+//   into the padding columns, whose results are simply not stored.
+// - Backward-data of a stride-1 convolution is the convolution of dy with the flipped kernel
+//   (pad R - 1 - ph); with stride s, each of the s x s phases of dx (h % s, w % s) is such a
+//   convolution with the taps that reach it. No col2im, no atomic adds: every dx pixel is
+//   written once.
+// - Backward-filter (conv_filter.cpp) sums dy x patch products over pixels, a tile of dw in
+//   registers.
+// Images are shared out over the threads; a batch smaller than the team shares each image's tiles.
+#include <omp.h>
+
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
+#include "tensor/cpu/conv_plan.h"
 #include "tensor/cpu/cpu_backend.h"
 #include "tensor/cpu/gemm.h"
-#include "tensor/cpu/parallel.h"
+#include "tensor/cpu/reference.h"
+#include "tensor/cpu/scratch.h"
 
 namespace remix {
+namespace cpu {
 namespace {
 
-constexpr int64_t kColumnBudgetBytes = int64_t{16} << 20;
+using detail::OutputTileArgs;
 
-void check_f32(const Tensor& t, const char* what) {
-  REMIX_CHECK(t.dtype() == DType::f32, "conv2d on the CPU computes in f32, but {} is {}", what,
-              dtype_name(t.dtype()));
+// -------------------------------------------------------------------------- channel planes
+
+// plane(c, a, b)[u][v] = src[u * stride_h + a - pad_top][v * stride_w + b - pad_left][c], zero
+// outside the image; then zeros to the end of the channel's block (tiles may read past it).
+
+// Columns v in [v0, v1) of phase b fall inside the image: w = v * stride_w + b - pad_left in [0, W).
+std::pair<int64_t, int64_t> inside_columns(int64_t W, const PlaneLayout& L, int64_t b) {
+  const int64_t v0 =
+      std::clamp<int64_t>((L.pad_left - b + L.stride_w - 1) / L.stride_w, 0, L.width);
+  const int64_t v1 =
+      std::clamp<int64_t>((W + L.pad_left - b + L.stride_w - 1) / L.stride_w, v0, L.width);
+  return {v0, v1};
+}
+
+// Zeros where the planes hold padding: rows outside the image, columns outside it, and the
+// floats after the last plane (tiles read past it).
+void zero_padding(int64_t H, int64_t W, int64_t C, const PlaneLayout& L, float* dst) {
+  const int64_t plane = L.height * L.width, used = L.phases_h * L.phases_w * plane;
+  for (int64_t c = 0; c < C; ++c) {
+    float* channel = dst + c * L.channel_stride;
+    for (int64_t a = 0; a < L.phases_h; ++a) {
+      for (int64_t b = 0; b < L.phases_w; ++b) {
+        const auto [v0, v1] = inside_columns(W, L, b);
+        for (int64_t u = 0; u < L.height; ++u) {
+          float* row = channel + (a * L.phases_w + b) * plane + u * L.width;
+          const int64_t h = u * L.stride_h + a - L.pad_top;
+          if (h < 0 || h >= H) {
+            std::fill(row, row + L.width, 0.0f);
+          } else {
+            std::fill(row, row + v0, 0.0f);
+            std::fill(row + v1, row + L.width, 0.0f);
+          }
+        }
+      }
+    }
+    std::fill(channel + used, channel + L.channel_stride, 0.0f);
+  }
+}
+
+// The planes' values inside the image, from one NHWC image (zero_padding writes the rest).
+void fill_planes(const float* src, int64_t H, int64_t W, int64_t C, const PlaneLayout& L,
+                 float* dst) {
+  const detail::ConvKernels& kernels = active_conv_kernels();
+  const int64_t block = kernels.width, plane = L.height * L.width, stride = L.stride_w * C;
+  for (int64_t a = 0; a < L.phases_h; ++a) {
+    for (int64_t b = 0; b < L.phases_w; ++b) {
+      const auto [v0, v1] = inside_columns(W, L, b);
+      for (int64_t u = 0; u < L.height; ++u) {
+        const int64_t h = u * L.stride_h + a - L.pad_top;
+        if (h < 0 || h >= H) continue;
+        float* out = dst + (a * L.phases_w + b) * plane + u * L.width + v0;  // channel 0
+        const float* in = src + (h * W + v0 * L.stride_w + b - L.pad_left) * C;
+        int64_t c = 0;
+        for (; c + block <= C; c += block)  // `block` channels at a time, transposed in registers
+          kernels.transpose_rows(in + c, stride, v1 - v0, out + c * L.channel_stride,
+                                 L.channel_stride);
+        for (; c < C; ++c)
+          for (int64_t v = 0; v < v1 - v0; ++v) out[c * L.channel_stride + v] = in[v * stride + c];
+      }
+    }
+  }
+}
+
+// A thread's planes, kept between calls. The padding is zeroed only when the layout changes:
+// the values inside the image never overwrite it.
+struct PlaneBuffer {
+  ScratchBuffer buffer;
+  PlaneLayout layout;
+  int64_t H = -1, W = -1, C = -1;
+
+  float* prepare(const PlaneLayout& L, int64_t h, int64_t w, int64_t c) {
+    const bool grew = c * L.channel_stride > capacity;
+    float* data = buffer.reserve(c * L.channel_stride);
+    if (grew || !same_layout(L) || h != H || w != W || c != C) {
+      zero_padding(h, w, c, L, data);
+      layout = L, H = h, W = w, C = c;
+      capacity = std::max(capacity, c * L.channel_stride);
+    }
+    return data;
+  }
+
+ private:
+  int64_t capacity = 0;
+  bool same_layout(const PlaneLayout& L) const {
+    return L.stride_h == layout.stride_h && L.stride_w == layout.stride_w &&
+           L.pad_top == layout.pad_top && L.pad_left == layout.pad_left &&
+           L.phases_h == layout.phases_h && L.phases_w == layout.phases_w &&
+           L.height == layout.height && L.width == layout.width &&
+           L.channel_stride == layout.channel_stride;
+  }
+};
+
+// ----------------------------------------------------------------------------- output tiles
+
+// Runs tiles [first, last) of one image (tiles numbered pass by pass), writing into `out`.
+void run_tiles(const OutputPlan& plan, const float* planes, float* out, int64_t first,
+               int64_t last) {
+  const int64_t mr = plan.shape.mr, width = plan.layout.width;
+  float* rows[detail::kMaxOutputTileRows];
+  float* sliver_rows[detail::kMaxOutputTileRows];
+  int64_t tile = 0;
+  for (const OutputPass& pass : plan.passes) {
+    const int64_t tiles = pass.tiles(mr, width);
+    if (tile + tiles <= first || tile >= last) {
+      tile += tiles;
+      continue;
+    }
+    const int64_t begin = std::max(first - tile, int64_t{0}), end = std::min(last - tile, tiles);
+    tile += tiles;
+    for (int64_t t = begin; t < end; ++t) {
+      const int64_t t0 = t * mr;
+      plan.output_rows(pass, out, t0, mr, rows);
+      if (pass.tap_offsets.empty()) {  // a phase no tap reaches: its pixels are zero
+        for (int64_t i = 0; i < mr; ++i)
+          if (rows[i]) std::fill(rows[i], rows[i] + plan.out_channels, 0.0f);
+        continue;
+      }
+      for (int64_t j = 0; j * plan.nr < plan.out_channels; ++j) {
+        for (int64_t i = 0; i < mr; ++i) sliver_rows[i] = rows[i] ? rows[i] + j * plan.nr : nullptr;
+        const OutputTileArgs args{planes + t0,
+                                  plan.layout.channel_stride,
+                                  plan.in_channels,
+                                  pass.tap_offsets.data(),
+                                  static_cast<int64_t>(pass.tap_offsets.size()),
+                                  pass.sliver(j),
+                                  sliver_rows,
+                                  std::min(plan.nr, plan.out_channels - j * plan.nr)};
+        plan.shape.run(args);
+      }
+    }
+  }
+}
+
+// Every image of `in` (N x H x W x C) through the plan, into `out` (N x out_h x out_w x K).
+void run_output_plan(const OutputPlan& plan, const float* in, int64_t N, int64_t H, int64_t W,
+                     int64_t C, float* out) {
+  const int64_t in_image = H * W * C, out_image = plan.out_h * plan.out_w * plan.out_channels;
+  const int64_t tiles = plan.total_tiles();
+  const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  if (N >= threads) {
+#pragma omp parallel num_threads(threads)
+    {
+      thread_local PlaneBuffer buffer;
+      float* planes = buffer.prepare(plan.layout, H, W, C);
+      const int64_t team = omp_get_num_threads(), me = omp_get_thread_num();
+      for (int64_t n = N * me / team; n < N * (me + 1) / team; ++n) {
+        fill_planes(in + n * in_image, H, W, C, plan.layout, planes);
+        run_tiles(plan, planes, out + n * out_image, 0, tiles);
+      }
+    }
+    return;
+  }
+  thread_local PlaneBuffer buffer;  // few images: every thread works on each one in turn
+  float* planes = buffer.prepare(plan.layout, H, W, C);
+  for (int64_t n = 0; n < N; ++n) {
+    fill_planes(in + n * in_image, H, W, C, plan.layout, planes);
+#pragma omp parallel num_threads(threads)
+    {
+      const int64_t team = omp_get_num_threads(), me = omp_get_thread_num();
+      run_tiles(plan, planes, out + n * out_image, tiles * me / team, tiles * (me + 1) / team);
+    }
+  }
 }
 
 bool is_pointwise(const Conv2dGeometry& g) {
   return g.R == 1 && g.S == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_h == 0 && g.pad_w == 0;
 }
 
-// The shape of the im2col work: how many images share one column buffer.
-struct ColumnPlan {
-  int64_t rows_per_image = 0;  // P * Q
-  int64_t cols = 0;            // R * S * C
-  int64_t images_per_chunk = 0;
-};
-
-ColumnPlan plan_columns(const Conv2dGeometry& g) {
-  ColumnPlan plan;
-  plan.rows_per_image = g.P * g.Q;
-  plan.cols = g.R * g.S * g.C;
-  const int64_t bytes_per_image = std::max<int64_t>(plan.rows_per_image * plan.cols * 4, 1);
-  plan.images_per_chunk = std::max<int64_t>(std::min(kColumnBudgetBytes / bytes_per_image, g.N), 1);
-  return plan;
-}
-
-// Fills the column rows of images [n0, n0 + count): zeros where the patch covers padding.
-void im2col(const float* x, const Conv2dGeometry& g, int64_t n0, int64_t count, float* col) {
-  const int64_t cols = g.R * g.S * g.C;
-  const int64_t rows = count * g.P * g.Q;
-#pragma omp parallel for schedule(static) if (rows * cols >= cpu::kParallelThreshold)
-  for (int64_t row = 0; row < rows; ++row) {
-    const int64_t n = n0 + row / (g.P * g.Q);
-    const int64_t p = row / g.Q % g.P, q = row % g.Q;
-    const int64_t w0 = q * g.stride_w - g.pad_w;
-    // Kernel columns s in [s_lo, s_hi) land inside the image.
-    const int64_t s_lo = std::clamp<int64_t>(-w0, 0, g.S);
-    const int64_t s_hi = std::clamp<int64_t>(g.W - w0, s_lo, g.S);
-    float* out = col + row * cols;
-    for (int64_t r = 0; r < g.R; ++r, out += g.S * g.C) {
-      const int64_t h = p * g.stride_h - g.pad_h + r;
-      if (h < 0 || h >= g.H) {
-        std::memset(out, 0, sizeof(float) * g.S * g.C);
-        continue;
-      }
-      std::memset(out, 0, sizeof(float) * s_lo * g.C);
-      if (s_hi > s_lo)
-        std::memcpy(out + s_lo * g.C, x + ((n * g.H + h) * g.W + w0 + s_lo) * g.C,
-                    sizeof(float) * (s_hi - s_lo) * g.C);
-      std::memset(out + s_hi * g.C, 0, sizeof(float) * (g.S - s_hi) * g.C);
-    }
-  }
-}
-
-// The adjoint of im2col for images [n0, n0 + count): every input pixel receives the sum of the
-// column entries that were copied from it. Written as a gather (each pixel adds up the (p, q, r, s)
-// that saw it: h = p * stride_h - pad_h + r), so that threads never write the same pixel.
-void col2im(const float* col, const Conv2dGeometry& g, int64_t n0, int64_t count, float* dx) {
-  const int64_t cols = g.R * g.S * g.C;
-  const bool parallel = count * g.H * g.W * cols >= cpu::kParallelThreshold;
-#pragma omp parallel for collapse(2) schedule(static) if (parallel)
-  for (int64_t i = 0; i < count; ++i) {
-    for (int64_t h = 0; h < g.H; ++h) {
-      for (int64_t w = 0; w < g.W; ++w) {
-        float* out = dx + (((n0 + i) * g.H + h) * g.W + w) * g.C;
-        std::fill(out, out + g.C, 0.0f);
-        for (int64_t r = 0; r < g.R; ++r) {
-          const int64_t ph = h + g.pad_h - r;  // = p * stride_h when (p, r) sees row h
-          if (ph < 0 || ph % g.stride_h != 0 || ph / g.stride_h >= g.P) continue;
-          const int64_t p = ph / g.stride_h;
-          for (int64_t s = 0; s < g.S; ++s) {
-            const int64_t qw = w + g.pad_w - s;
-            if (qw < 0 || qw % g.stride_w != 0 || qw / g.stride_w >= g.Q) continue;
-            const int64_t q = qw / g.stride_w;
-            const float* src = col + ((i * g.P + p) * g.Q + q) * cols + (r * g.S + s) * g.C;
-            for (int64_t c = 0; c < g.C; ++c) out[c] += src[c];
-          }
-        }
-      }
-    }
-  }
+void check_f32(const Tensor& t, const char* what) {
+  REMIX_CHECK(t.dtype() == DType::f32, "conv2d on the CPU computes in f32, but {} is {}", what,
+              dtype_name(t.dtype()));
 }
 
 }  // namespace
+}  // namespace cpu
 
 void CpuBackend::conv2d_forward(const Tensor& x, const Tensor& w, const Conv2dGeometry& g,
                                 Tensor& y) {
-  check_f32(x, "x");
-  check_f32(w, "w");
-  const float* xp = x.data<float>();
-  const float* wp = w.data<float>();
+  cpu::check_f32(x, "x");
+  cpu::check_f32(w, "w");
+  const float *xp = x.data<float>(), *wp = w.data<float>();
   float* yp = y.data<float>();
-  if (is_pointwise(g)) {  // y[NHW, K] = x[NHW, C] @ w[K, C]^T
+  if (cpu::reference_kernels_enabled()) return cpu::reference::conv2d_forward(xp, wp, g, yp);
+  if (cpu::is_pointwise(g)) {  // y[NHW, K] = x[NHW, C] @ w[K, C]^T
     cpu::sgemm(false, true, g.N * g.H * g.W, g.K, g.C, 1.0f, xp, g.C, wp, g.C, 0.0f, yp, g.K);
     return;
   }
-  const ColumnPlan plan = plan_columns(g);
-  Tensor col({plan.images_per_chunk * plan.rows_per_image, plan.cols});
-  for (int64_t n0 = 0; n0 < g.N; n0 += plan.images_per_chunk) {
-    const int64_t count = std::min(plan.images_per_chunk, g.N - n0);
-    im2col(xp, g, n0, count, col.data<float>());
-    cpu::sgemm(false, true, count * plan.rows_per_image, g.K, plan.cols, 1.0f, col.data<float>(),
-               plan.cols, wp, plan.cols, 0.0f, yp + n0 * plan.rows_per_image * g.K, g.K);
-  }
+  const cpu::OutputPlan plan = cpu::forward_plan(g, wp);
+  cpu::run_output_plan(plan, xp, g.N, g.H, g.W, g.C, yp);
 }
 
 void CpuBackend::conv2d_backward_data(const Tensor& dy, const Tensor& w, const Conv2dGeometry& g,
                                       Tensor& dx) {
-  check_f32(dy, "dy");
-  check_f32(w, "w");
-  const float* dyp = dy.data<float>();
-  const float* wp = w.data<float>();
+  cpu::check_f32(dy, "dy");
+  cpu::check_f32(w, "w");
+  const float *dyp = dy.data<float>(), *wp = w.data<float>();
   float* dxp = dx.data<float>();
-  if (is_pointwise(g)) {  // dx[NHW, C] = dy[NHW, K] @ w[K, C]
+  if (cpu::reference_kernels_enabled()) return cpu::reference::conv2d_backward_data(dyp, wp, g, dxp);
+  if (cpu::is_pointwise(g)) {  // dx[NHW, C] = dy[NHW, K] @ w[K, C]
     cpu::sgemm(false, false, g.N * g.H * g.W, g.C, g.K, 1.0f, dyp, g.K, wp, g.C, 0.0f, dxp, g.C);
     return;
   }
-  const ColumnPlan plan = plan_columns(g);
-  Tensor col({plan.images_per_chunk * plan.rows_per_image, plan.cols});
-  for (int64_t n0 = 0; n0 < g.N; n0 += plan.images_per_chunk) {
-    const int64_t count = std::min(plan.images_per_chunk, g.N - n0);
-    cpu::sgemm(false, false, count * plan.rows_per_image, plan.cols, g.K, 1.0f,
-               dyp + n0 * plan.rows_per_image * g.K, g.K, wp, plan.cols, 0.0f, col.data<float>(),
-               plan.cols);
-    col2im(col.data<float>(), g, n0, count, dxp);
-  }
+  const cpu::OutputPlan plan = cpu::backward_data_plan(g, wp);
+  cpu::run_output_plan(plan, dyp, g.N, g.P, g.Q, g.K, dxp);
 }
 
 void CpuBackend::conv2d_backward_filter(const Tensor& dy, const Tensor& x, const Conv2dGeometry& g,
                                         Tensor& dw) {
-  check_f32(dy, "dy");
-  check_f32(x, "x");
-  const float* dyp = dy.data<float>();
-  const float* xp = x.data<float>();
+  cpu::check_f32(dy, "dy");
+  cpu::check_f32(x, "x");
+  const float *dyp = dy.data<float>(), *xp = x.data<float>();
   float* dwp = dw.data<float>();
+  if (cpu::reference_kernels_enabled())
+    return cpu::reference::conv2d_backward_filter(dyp, xp, g, dwp);
   if (g.N == 0) {  // an empty batch contributes nothing
     std::fill(dwp, dwp + dw.numel(), 0.0f);
     return;
   }
-  if (is_pointwise(g)) {  // dw[K, C] = dy[NHW, K]^T @ x[NHW, C]
+  if (cpu::is_pointwise(g)) {  // dw[K, C] = dy[NHW, K]^T @ x[NHW, C]
     cpu::sgemm(true, false, g.K, g.C, g.N * g.H * g.W, 1.0f, dyp, g.K, xp, g.C, 0.0f, dwp, g.C);
     return;
   }
-  const ColumnPlan plan = plan_columns(g);
-  Tensor col({plan.images_per_chunk * plan.rows_per_image, plan.cols});
-  for (int64_t n0 = 0; n0 < g.N; n0 += plan.images_per_chunk) {
-    const int64_t count = std::min(plan.images_per_chunk, g.N - n0);
-    im2col(xp, g, n0, count, col.data<float>());
-    const float beta = n0 == 0 ? 0.0f : 1.0f;  // the first chunk overwrites, later ones add
-    cpu::sgemm(true, false, g.K, plan.cols, count * plan.rows_per_image, 1.0f,
-               dyp + n0 * plan.rows_per_image * g.K, g.K, col.data<float>(), plan.cols, beta, dwp,
-               plan.cols);
-  }
+  cpu::conv2d_filter_gradient(dyp, xp, g, dwp);
 }
 
 }  // namespace remix

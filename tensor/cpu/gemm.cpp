@@ -18,12 +18,11 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdlib>
-#include <memory>
 
 #include "tensor/check.h"
 #include "tensor/cpu/cpu_backend.h"
 #include "tensor/cpu/gemm_kernel.h"
+#include "tensor/cpu/scratch.h"
 
 namespace remix::cpu {
 namespace {
@@ -200,31 +199,6 @@ WorkSplit split_work(const SgemmKernel& kernel, int64_t m, int threads) {
   return s;
 }
 
-// A 64-byte aligned buffer for the packed panels, kept by each calling thread between calls so
-// that repeated products do not allocate.
-class PackBuffer {
- public:
-  float* reserve(int64_t count) {
-    if (count > capacity_) {
-      const size_t bytes = static_cast<size_t>(round_up(count * 4, 64));
-      data_.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
-      capacity_ = data_ ? count : 0;
-      if (!data_) {
-        throw OutOfMemoryError(
-            fmt::format("sgemm: could not allocate {} bytes for packing", bytes));
-      }
-    }
-    return data_.get();
-  }
-
- private:
-  struct Free {
-    void operator()(float* p) const { std::free(p); }
-  };
-  std::unique_ptr<float, Free> data_;
-  int64_t capacity_ = 0;
-};
-
 // Threads pay for themselves from about this many multiply-adds each.
 constexpr int64_t kMinMultiplyAddsPerThread = int64_t{1} << 17;
 
@@ -241,7 +215,7 @@ void multiply(const SgemmKernel& kernel, const Product& g) {
   const int64_t panel_depth = std::min(g.k, kernel.kc);
   const int64_t block_rows = ceil_div(split.row_slivers, split.row_blocks) * kernel.mr;
   const int64_t b_size = panel_depth * panel_cols, a_size = panel_depth * block_rows;
-  thread_local PackBuffer buffer;
+  thread_local ScratchBuffer buffer;  // kept between calls: repeated products do not allocate
   float* const b_panel = buffer.reserve(b_size + threads * a_size);
   float* const a_blocks = b_panel + b_size;
 

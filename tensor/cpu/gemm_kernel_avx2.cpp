@@ -2,24 +2,12 @@
 // two 8-float vectors), two more for the row of B and one for the broadcast value of A.
 // This file is compiled with -mavx2 -mfma (CMake does so for every *_avx2.cpp) and must only run
 // on CPUs that report both; gemm.cpp checks that before choosing it.
-#include <immintrin.h>
-
 #include "tensor/cpu/gemm_kernel.h"
 #include "tensor/cpu/gemm_simd_tile.h"
+#include "tensor/cpu/simd_avx2.h"
 
 namespace remix::cpu::detail {
 namespace {
-
-struct Avx2 {
-  using Vec = __m256;
-  static constexpr int width = 8;
-  static Vec zero() { return _mm256_setzero_ps(); }
-  static Vec load(const float* p) { return _mm256_loadu_ps(p); }
-  static void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
-  static Vec broadcast(float x) { return _mm256_set1_ps(x); }
-  static Vec mul(Vec a, Vec b) { return _mm256_mul_ps(a, b); }
-  static Vec fma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
-};
 
 constexpr int kRows = 6, kVectorsPerRow = 2;
 constexpr int kCols = kVectorsPerRow * Avx2::width;

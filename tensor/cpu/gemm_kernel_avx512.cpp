@@ -4,24 +4,12 @@
 // This file is compiled with -mavx512f -mavx512dq -mavx2 -mfma (CMake does so for every
 // *_avx512.cpp) and must only run on CPUs that report AVX512F and AVX512DQ; gemm.cpp checks that
 // before choosing it.
-#include <immintrin.h>
-
 #include "tensor/cpu/gemm_kernel.h"
 #include "tensor/cpu/gemm_simd_tile.h"
+#include "tensor/cpu/simd_avx512.h"
 
 namespace remix::cpu::detail {
 namespace {
-
-struct Avx512 {
-  using Vec = __m512;
-  static constexpr int width = 16;
-  static Vec zero() { return _mm512_setzero_ps(); }
-  static Vec load(const float* p) { return _mm512_loadu_ps(p); }
-  static void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
-  static Vec broadcast(float x) { return _mm512_set1_ps(x); }
-  static Vec mul(Vec a, Vec b) { return _mm512_mul_ps(a, b); }
-  static Vec fma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
-};
 
 constexpr int kRows = 14, kVectorsPerRow = 2;
 constexpr int kCols = kVectorsPerRow * Avx512::width;

@@ -1,5 +1,8 @@
 #include "tests/support/test_support.h"
 
+#include "tensor/cpu/gemm.h"
+#include "tensor/cpu/reference.h"
+
 #include <cmath>
 
 namespace remix::testing {
@@ -41,5 +44,20 @@ Tensor random_tensor(const Shape& shape, Generator& gen, double low, double high
 }
 
 bool gpu_present() { return cuda_available(); }
+
+void CpuKernelTest::SetUp() {
+  if (GetParam() == "reference") {
+    cpu::set_reference_kernels(true);
+    return;
+  }
+  if (!cpu::sgemm_kernel_supported(GetParam()))
+    GTEST_SKIP() << "this CPU cannot run the " << GetParam() << " kernels";
+  cpu::set_sgemm_kernel(GetParam());
+}
+
+void CpuKernelTest::TearDown() {
+  cpu::set_reference_kernels(false);
+  cpu::set_sgemm_kernel("auto");
+}
 
 }  // namespace remix::testing

@@ -1,9 +1,11 @@
 // Helpers shared by every test suite: random tensors, closeness checks with a useful message,
-// gradient checks, and skipping CUDA tests on machines without a GPU.
+// gradient checks, skipping CUDA tests on machines without a GPU, and running a CPU test with
+// each instruction set's kernels.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
 
 #include "autograd/gradcheck.h"
@@ -25,6 +27,20 @@ Tensor random_tensor(const Shape& shape, Generator& gen, double low = -1.0, doub
                                             const GradcheckOptions& options = {});
 
 bool gpu_present();
+
+// A parametrised test that runs with the CPU kernels of one instruction set forced ("portable",
+// "avx2", "avx512"; skipped where this CPU lacks it) or with the backend's naive reference loops
+// ("reference"), and puts the automatic choice back afterwards. Instantiate it with
+// kEveryCpuKernel and cpu_kernel_name (tests then read as .../avx512).
+class CpuKernelTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+};
+inline const auto kEveryCpuKernel = ::testing::Values("portable", "avx2", "avx512", "reference");
+inline std::string cpu_kernel_name(const ::testing::TestParamInfo<std::string>& info) {
+  return info.param;
+}
 
 }  // namespace remix::testing
 

@@ -1,6 +1,7 @@
 // The CPU batch-norm primitives against a naive double-precision reference: per-channel batch
 // statistics over every leading axis, the PyTorch running-statistics update, the fused residual
-// add and ReLU, and the standard backward formulas with the ReLU mask.
+// add and ReLU, and the standard backward formulas with the ReLU mask. Each runs with every
+// instruction set's row kernels and with the backend's reference loops.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -125,19 +126,23 @@ void expect_training_forward_matches(const Shape& shape, bool residual, bool rel
   EXPECT_TRUE(all_close(in.running_var, to_tensor(ref.running_var, {in.C}), 1e-6, 1e-5));
 }
 
-TEST(BatchNorm, TrainingForwardMatchesANaiveReference) {
+class BatchNorm : public testing::CpuKernelTest {};
+INSTANTIATE_TEST_SUITE_P(EveryKernel, BatchNorm, testing::kEveryCpuKernel,
+                         testing::cpu_kernel_name);
+
+TEST_P(BatchNorm, TrainingForwardMatchesANaiveReference) {
   expect_training_forward_matches({2, 3, 4, 5}, false, false, 1);  // NHWC
   expect_training_forward_matches({7, 13}, false, false, 2);       // N x C (after a linear layer)
   expect_training_forward_matches({1, 5, 3, 3}, false, false, 3);  // batch 1: stats over H, W
 }
 
-TEST(BatchNorm, FusedAddAndReluForwardMatchesANaiveReference) {
+TEST_P(BatchNorm, FusedAddAndReluForwardMatchesANaiveReference) {
   expect_training_forward_matches({2, 3, 5, 13}, true, true, 4);
   expect_training_forward_matches({3, 4, 4, 5}, false, true, 5);  // ReLU alone
   expect_training_forward_matches({2, 2, 3, 3}, true, false, 6);  // residual alone
 }
 
-TEST(BatchNorm, InferenceUsesTheRunningStatistics) {
+TEST_P(BatchNorm, InferenceUsesTheRunningStatistics) {
   for (bool fused : {false, true}) {
     const Inputs in = make_inputs({2, 3, 3, 5}, fused, 7);
     const BatchNormActivation act = fused ? BatchNormActivation::relu : BatchNormActivation::none;
@@ -175,13 +180,13 @@ BackwardRun expect_backward_matches(const Shape& shape, bool residual, bool relu
   return {dy, fwd.y, g};
 }
 
-TEST(BatchNorm, BackwardMatchesTheNaiveFormulas) {
+TEST_P(BatchNorm, BackwardMatchesTheNaiveFormulas) {
   expect_backward_matches({2, 3, 4, 5}, false, false, 11);
   expect_backward_matches({9, 13}, false, false, 12);
   expect_backward_matches({1, 4, 3, 3}, false, false, 13);
 }
 
-TEST(BatchNorm, FusedBackwardMasksByTheReluAndReturnsDz) {
+TEST_P(BatchNorm, FusedBackwardMasksByTheReluAndReturnsDz) {
   const BackwardRun run = expect_backward_matches({2, 3, 5, 13}, true, true, 14);
   // The residual's gradient is dy where the output was positive and 0 where the ReLU cut it.
   const std::vector<float> dy = run.dy.to_vector<float>(), y = run.y.to_vector<float>();
@@ -196,7 +201,36 @@ TEST(BatchNorm, FusedBackwardMasksByTheReluAndReturnsDz) {
   expect_backward_matches({3, 2, 2, 5}, false, true, 15);  // ReLU without a residual
 }
 
-TEST(BatchNorm, RejectsSixteenBitTensorsOnTheCpu) {
+// Whole vectors of channels (16, 64), vectors plus a ragged rest (19, 35), and enough rows for
+// several blocks and both threads.
+TEST_P(BatchNorm, MatchesOnVectorWidthsRaggedChannelsAndLargeBatches) {
+  expect_training_forward_matches({4, 8, 8, 16}, true, true, 8);
+  expect_training_forward_matches({3, 5, 7, 19}, false, true, 9);
+  expect_training_forward_matches({64, 4, 4, 64}, true, true, 10);
+  expect_training_forward_matches({2, 33, 35, 35}, false, false, 17);
+  expect_backward_matches({4, 8, 8, 16}, true, true, 18);
+  expect_backward_matches({3, 5, 7, 19}, false, true, 19);
+  expect_backward_matches({64, 4, 4, 64}, true, true, 20);
+  expect_backward_matches({2, 33, 35, 35}, false, false, 21);
+}
+
+// A mean a thousand times the spread: the variance must not cancel away (the moments are taken
+// about the first row, in f32 blocks summed in double).
+TEST_P(BatchNorm, VarianceSurvivesALargeMean) {
+  Inputs in = make_inputs({16, 16, 16, 16}, false, 22);
+  const std::vector<float> noise = in.x.to_vector<float>();
+  std::vector<float> shifted(noise.size());
+  for (size_t i = 0; i < noise.size(); ++i) shifted[i] = 1000.0f + (noise[i] - 2.5f) * 0.5f;
+  in.x = Tensor::from_vector(shifted, in.x.shape());
+  const NaiveForward ref = naive_forward(in, true, false, kMomentum, kEps);
+  const prim::BatchNormOutputs out =
+      prim::batch_norm_training(in.x, in.z, in.gamma, in.beta, in.running_mean, in.running_var,
+                                BatchNormActivation::none, kMomentum, kEps);
+  EXPECT_TRUE(all_close(out.save_invstd, to_tensor(ref.invstd, {in.C}), 0, 1e-4));
+  EXPECT_TRUE(all_close(out.y, to_tensor(ref.y, in.x.shape()), 1e-3, 1e-3));
+}
+
+TEST_P(BatchNorm, RejectsSixteenBitTensorsOnTheCpu) {
   Inputs in = make_inputs({2, 2, 2, 3}, false, 16);
   const Tensor x16 = Tensor({2, 2, 2, 3}, DType::bf16);
   EXPECT_THROW(

@@ -1,9 +1,12 @@
 // The CPU convolution primitives against direct loops in double precision: the forward pass as
 // the 7-loop definition y[n,p,q,k] = sum_{r,s,c} x[n, p*sh - ph + r, q*sw - pw + s, c] w[k,r,s,c],
 // and both backward passes as the same loops run in reverse (scatter into dx, sum into dw).
+// Every case runs with each micro-kernel this CPU can execute (portable, AVX2, AVX-512) and with
+// the backend's own reference loops (tensor/cpu/reference.cpp).
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "tensor/primitives.h"
@@ -79,7 +82,12 @@ void expect_matches_naive(const ConvCase& cc, uint64_t seed) {
                         1e-4, 1e-4));
 }
 
-TEST(Conv2d, MatchesANaiveLoopOnOddShapes) {
+// Every case runs with each instruction set's kernels and with the reference loops.
+class Conv2dKernels : public testing::CpuKernelTest {};
+INSTANTIATE_TEST_SUITE_P(EveryKernel, Conv2dKernels, testing::kEveryCpuKernel,
+                         testing::cpu_kernel_name);
+
+TEST_P(Conv2dKernels, MatchesANaiveLoopOnOddShapes) {
   const std::vector<ConvCase> cases = {
       {{2, 7, 5, 3}, {5, 3, 3, 3}, 1, 1, 1, 1},    // 3x3 "same", 3 input channels
       {{1, 8, 9, 13}, {4, 3, 2, 13}, 2, 2, 2, 1},  // non-square kernel, stride 2, padding 2x1
@@ -91,22 +99,47 @@ TEST(Conv2d, MatchesANaiveLoopOnOddShapes) {
   for (size_t i = 0; i < cases.size(); ++i) expect_matches_naive(cases[i], 100 + i);
 }
 
-TEST(Conv2d, OneByOneConvolutionsMatchWithAndWithoutStride) {
+TEST_P(Conv2dKernels, OneByOneConvolutionsMatchWithAndWithoutStride) {
   expect_matches_naive({{3, 4, 5, 13}, {7, 1, 1, 13}, 1, 1, 0, 0}, 1);  // a single GEMM
   expect_matches_naive({{1, 3, 3, 5}, {3, 1, 1, 5}, 1, 1, 0, 0}, 2);    // batch 1
-  expect_matches_naive({{2, 5, 6, 5}, {3, 1, 1, 5}, 2, 2, 0, 0}, 3);    // strided: im2col
-  expect_matches_naive({{2, 4, 4, 3}, {4, 1, 1, 3}, 1, 1, 1, 1}, 4);    // padded: im2col
+  expect_matches_naive({{2, 5, 6, 5}, {3, 1, 1, 5}, 2, 2, 0, 0}, 3);    // strided: phases
+  expect_matches_naive({{2, 4, 4, 3}, {4, 1, 1, 3}, 1, 1, 1, 1}, 4);    // padded
+  expect_matches_naive({{2, 8, 8, 64}, {128, 1, 1, 64}, 2, 2, 0, 0}, 5);  // ResNet-18 shortcut
 }
 
-// About 6 MiB of columns per image, so that the 16 MiB column buffer (tensor/cpu/conv.cpp) takes
-// the batch of 3 in chunks of 2 and 1 images, and the filter gradient is summed across chunks.
-TEST(Conv2d, SplitsLargeBatchesIntoChunks) {
-  expect_matches_naive({{3, 32, 32, 160}, {2, 3, 3, 160}, 1, 1, 1, 1}, 5);
+// The shapes of the CIFAR ResNets, where the micro-kernels' full tiles do the work: 16, 32 and
+// 64 channels (one, two and four vectors of output channels), stride 2 into the next stage.
+TEST_P(Conv2dKernels, MatchesANaiveLoopOnResNetLayers) {
+  expect_matches_naive({{3, 32, 32, 3}, {16, 3, 3, 3}, 1, 1, 1, 1}, 10);   // the stem
+  expect_matches_naive({{2, 32, 32, 16}, {16, 3, 3, 16}, 1, 1, 1, 1}, 11);
+  expect_matches_naive({{3, 32, 32, 16}, {32, 3, 3, 16}, 2, 2, 1, 1}, 12);
+  expect_matches_naive({{2, 16, 16, 32}, {32, 3, 3, 32}, 1, 1, 1, 1}, 13);
+  expect_matches_naive({{2, 8, 8, 64}, {64, 3, 3, 64}, 1, 1, 1, 1}, 14);
+  expect_matches_naive({{5, 4, 4, 64}, {128, 3, 3, 64}, 2, 2, 1, 1}, 15);
+}
+
+// Channel counts that leave ragged tiles: output channels past the last full vector, input
+// channels that do not fill a vector, filter tiles with output channels that are not a multiple
+// of the tile's rows (dy is copied with padding then).
+TEST_P(Conv2dKernels, MatchesANaiveLoopOnRaggedChannelCounts) {
+  expect_matches_naive({{2, 9, 11, 17}, {40, 3, 3, 17}, 1, 1, 1, 1}, 20);
+  expect_matches_naive({{3, 6, 7, 7}, {19, 3, 3, 7}, 2, 2, 1, 1}, 21);
+  expect_matches_naive({{1, 5, 5, 1}, {1, 3, 3, 1}, 1, 1, 1, 1}, 22);
+  expect_matches_naive({{2, 10, 10, 33}, {70, 3, 3, 33}, 1, 1, 0, 0}, 23);
+}
+
+// Large images are cut into bands of rows for the filter gradient (conv_filter.cpp); batches
+// smaller than the thread team share each image's tiles; a large weight gradient is shared out
+// by output channels instead of per-thread copies.
+TEST_P(Conv2dKernels, MatchesANaiveLoopAcrossBandsBatchOneAndLargeFilters) {
+  expect_matches_naive({{1, 32, 32, 64}, {64, 3, 3, 64}, 1, 1, 1, 1}, 30);
+  expect_matches_naive({{3, 33, 31, 24}, {16, 3, 3, 24}, 1, 1, 1, 1}, 31);
+  expect_matches_naive({{2, 4, 4, 128}, {256, 3, 3, 128}, 1, 1, 1, 1}, 32);
 }
 
 // The data gradient is the adjoint (transpose) of the forward map: <conv(x, w), dy> equals
 // <x, conv_backward_data(dy, w)> for every x and dy.
-TEST(Conv2d, BackwardDataIsTheTransposeOfTheForwardPass) {
+TEST_P(Conv2dKernels, BackwardDataIsTheTransposeOfTheForwardPass) {
   Generator gen(9);
   const Conv2dGeometry g = make_conv2d_geometry({2, 7, 8, 5}, {3, 3, 3, 5}, 2, 2, 1, 1);
   const Tensor x = random_tensor({2, 7, 8, 5}, gen), w = random_tensor({3, 3, 3, 5}, gen);

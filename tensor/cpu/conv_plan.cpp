@@ -1,0 +1,178 @@
+// Building the output plans of conv_plan.h: plane layouts, taps and packed weights.
+#include "tensor/cpu/conv_plan.h"
+
+#include <algorithm>
+
+#include "tensor/cpu/gemm.h"
+
+namespace remix::cpu {
+namespace {
+
+// Tiles run up to MR - 1 pixels past the last output pixel, and a flattened row past its end.
+constexpr int64_t kTileSlack = detail::kMaxOutputTileRows + 4;
+
+// The tile shape that pads `channels` output channels least; ties go to the middle shape
+// (a balance of broadcasts and weight loads), then the narrower one.
+detail::TileShape<detail::OutputTileFunction> output_shape(
+    const detail::TileShape<detail::OutputTileFunction> (&shapes)[3], int width, int64_t channels) {
+  const int order[3] = {1, 0, 2};
+  int best = order[0];
+  int64_t best_waste = -1;
+  for (int i : order) {
+    const int64_t nr = int64_t{shapes[i].nv} * width;
+    const int64_t waste = (channels + nr - 1) / nr * nr - channels;
+    if (best_waste < 0 || waste < best_waste) best = i, best_waste = waste;
+  }
+  return shapes[best];
+}
+
+// `rows_of_three`: every pass's taps come in rows of 3 consecutive inputs (the row tiles apply).
+OutputPlan empty_plan(int64_t in_channels, int64_t out_channels, int64_t out_h, int64_t out_w,
+                      bool rows_of_three) {
+  OutputPlan plan;
+  plan.in_channels = in_channels;
+  plan.out_channels = out_channels;
+  plan.out_h = out_h;
+  plan.out_w = out_w;
+  const detail::ConvKernels& kernels = active_conv_kernels();
+  plan.shape = output_shape(rows_of_three ? kernels.output_rows : kernels.output, kernels.width,
+                            out_channels);
+  plan.nr = int64_t{plan.shape.nv} * kernels.width;
+  return plan;
+}
+
+void finish_layout(PlaneLayout& L) {
+  L.channel_stride = L.phases_h * L.phases_w * L.height * L.width + L.width + kTileSlack;
+}
+
+// packed[j][t][c][jj] = weight(tap t, input channel c, output channel j * NR + jj), zero past
+// the last output channel. `taps` lists (r, s) pairs.
+void pack_weights(OutputPass& pass, const OutputPlan& plan,
+                  const std::vector<std::pair<int64_t, int64_t>>& taps, const float* w,
+                  const Conv2dGeometry& g, bool forward) {
+  const int64_t nr = plan.nr, depth = plan.in_channels, outs = plan.out_channels;
+  const int64_t slivers = (outs + nr - 1) / nr, T = static_cast<int64_t>(taps.size());
+  pass.sliver_floats = T * depth * nr;
+  pass.weights.assign(static_cast<size_t>(slivers * pass.sliver_floats), 0.0f);
+  float* packed = pass.weights.data();
+#pragma omp parallel for schedule(static) if (slivers * pass.sliver_floats > (1 << 16))
+  for (int64_t j = 0; j < slivers; ++j) {
+    for (int64_t t = 0; t < T; ++t) {
+      const auto [r, s] = taps[t];
+      for (int64_t o = j * nr; o < std::min(outs, (j + 1) * nr); ++o) {
+        float* dst = packed + j * pass.sliver_floats + t * depth * nr + (o - j * nr);
+        for (int64_t d = 0; d < depth; ++d) {
+          // forward: depth is c, output is k; backward-data: depth is k, output is c.
+          const int64_t k = forward ? o : d, c = forward ? d : o;
+          dst[d * nr] = w[((k * g.R + r) * g.S + s) * g.C + c];
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+int64_t OutputPlan::total_tiles() const {
+  int64_t total = 0;
+  for (const OutputPass& pass : passes) total += pass.tiles(shape.mr, layout.width);
+  return total;
+}
+
+void OutputPlan::output_rows(const OutputPass& pass, float* image, int64_t t0, int64_t count,
+                             float** rows) const {
+  int64_t u = t0 / layout.width, v = t0 % layout.width;  // one division per tile, not per pixel
+  for (int64_t i = 0; i < count; ++i) {
+    rows[i] = u < pass.rows && v < pass.cols
+                  ? image + ((u * step_h + pass.row0) * out_w + v * step_w + pass.col0) * out_channels
+                  : nullptr;
+    if (++v == layout.width) v = 0, ++u;
+  }
+}
+
+// Tap (r, s) of output pixel (p, q) reads x[p*sh - ph + r][q*sw - pw + s], which is
+// plane(r % sh, s % sw)[p + r / sh][q + s / sw].
+OutputPlan forward_plan(const Conv2dGeometry& g, const float* w) {
+  OutputPlan plan = empty_plan(g.C, g.K, g.P, g.Q, g.S == 3 && g.stride_w == 1);
+  PlaneLayout& L = plan.layout;
+  L.stride_h = g.stride_h, L.stride_w = g.stride_w, L.pad_top = g.pad_h, L.pad_left = g.pad_w;
+  L.phases_h = std::min(g.stride_h, g.R), L.phases_w = std::min(g.stride_w, g.S);
+  L.height = g.P + (g.R - 1) / g.stride_h, L.width = g.Q + (g.S - 1) / g.stride_w;
+  finish_layout(L);
+  OutputPass pass;
+  pass.rows = g.P, pass.cols = g.Q;
+  std::vector<std::pair<int64_t, int64_t>> taps;
+  for (int64_t r = 0; r < g.R; ++r) {
+    for (int64_t s = 0; s < g.S; ++s) {
+      const int64_t plane = (r % g.stride_h) * L.phases_w + s % g.stride_w;
+      pass.tap_offsets.push_back(plane * L.height * L.width + r / g.stride_h * L.width +
+                                 s / g.stride_w);
+      taps.emplace_back(r, s);
+    }
+  }
+  pack_weights(pass, plan, taps, w, g, true);
+  plan.passes.push_back(std::move(pass));
+  return plan;
+}
+
+// Pixel (h, w) = (u * sh + a, v * sw + b) of phase (a, b) receives dy[u + dr][v + ds] * w[.., r, s, ..]
+// for every tap with a + ph - r = dr * sh and b + pw - s = ds * sw. dy is laid out as one plane,
+// padded so that every u + dr and v + ds of a pixel that exists lands inside it.
+OutputPlan backward_data_plan(const Conv2dGeometry& g, const float* w) {
+  const bool stride_one = g.stride_h == 1 && g.stride_w == 1;
+  OutputPlan plan = empty_plan(g.K, g.C, g.H, g.W, g.S == 3 && stride_one);
+  plan.step_h = g.stride_h, plan.step_w = g.stride_w;
+  PlaneLayout& L = plan.layout;
+  const auto phase_size = [](int64_t size, int64_t phase, int64_t stride) {
+    return phase < size ? (size - phase + stride - 1) / stride : 0;
+  };
+  const auto shift = [](int64_t phase, int64_t pad, int64_t tap, int64_t stride) {
+    const int64_t d = phase + pad - tap;
+    return d % stride == 0 ? d / stride : INT64_MIN;  // INT64_MIN: the tap does not reach
+  };
+  // Padding and plane size: the smallest that hold every shifted read.
+  int64_t top = 0, left = 0, bottom = g.P, right = g.Q;  // rows [-top, bottom) of dy are read
+  for (int64_t a = 0; a < g.stride_h; ++a)
+    for (int64_t r = 0; r < g.R; ++r)
+      if (const int64_t d = shift(a, g.pad_h, r, g.stride_h); d != INT64_MIN) {
+        top = std::max(top, -d);
+        bottom = std::max(bottom, phase_size(g.H, a, g.stride_h) + d);
+      }
+  for (int64_t b = 0; b < g.stride_w; ++b)
+    for (int64_t s = 0; s < g.S; ++s)
+      if (const int64_t d = shift(b, g.pad_w, s, g.stride_w); d != INT64_MIN) {
+        left = std::max(left, -d);
+        right = std::max(right, phase_size(g.W, b, g.stride_w) + d);
+      }
+  L.pad_top = top, L.pad_left = left, L.height = top + bottom, L.width = left + right;
+  finish_layout(L);
+
+  for (int64_t a = 0; a < g.stride_h; ++a) {
+    for (int64_t b = 0; b < g.stride_w; ++b) {
+      OutputPass pass;
+      pass.rows = phase_size(g.H, a, g.stride_h), pass.cols = phase_size(g.W, b, g.stride_w);
+      pass.row0 = a, pass.col0 = b;
+      std::vector<std::pair<int64_t, int64_t>> taps;
+      for (int64_t r = 0; r < g.R; ++r) {
+        for (int64_t s = g.S - 1; s >= 0; --s) {  // the inputs of a row in increasing order
+          const int64_t dr = shift(a, g.pad_h, r, g.stride_h), ds = shift(b, g.pad_w, s, g.stride_w);
+          if (dr == INT64_MIN || ds == INT64_MIN) continue;
+          pass.tap_offsets.push_back((dr + top) * L.width + ds + left);
+          taps.emplace_back(r, s);
+        }
+      }
+      pack_weights(pass, plan, taps, w, g, false);
+      plan.passes.push_back(std::move(pass));
+    }
+  }
+  return plan;
+}
+
+const detail::ConvKernels& active_conv_kernels() {
+  const std::string name = sgemm_kernel_name();
+  if (name == "avx512") return detail::avx512_conv_kernels();
+  if (name == "avx2") return detail::avx2_conv_kernels();
+  return detail::portable_conv_kernels();
+}
+
+}  // namespace remix::cpu

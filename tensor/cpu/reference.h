@@ -1,0 +1,32 @@
+// The naive definitions of the CPU backend's optimised kernels: plain loops that read like the
+// formulas, kept beside the fast code so that a reader can compare the two, the tests check the
+// fast kernels against them, and a user can run the whole backend on them.
+//
+// The backend runs these loops instead of its optimised kernels when REMIX_CPU_KERNELS=reference
+// is set in the environment, or after set_reference_kernels(true). They are slow (no blocking,
+// no SIMD, one thread) but compute the same results up to the order of floating-point sums.
+#pragma once
+
+#include "tensor/backend.h"
+
+namespace remix::cpu {
+
+bool reference_kernels_enabled();
+void set_reference_kernels(bool enabled);
+
+namespace reference {
+
+// y[n,p,q,k] = sum over r,s,c of x[n, p*sh - ph + r, q*sw - pw + s, c] * w[k,r,s,c]
+void conv2d_forward(const float* x, const float* w, const Conv2dGeometry& g, float* y);
+// dx[n,h,w,c] = sum over the (p,q,r,s) with h = p*sh - ph + r, w = q*sw - pw + s of dy[n,p,q,k] * w[k,r,s,c]
+void conv2d_backward_data(const float* dy, const float* w, const Conv2dGeometry& g, float* dx);
+// dw[k,r,s,c] = sum over n,p,q of dy[n,p,q,k] * x[n, p*sh - ph + r, q*sw - pw + s, c]
+void conv2d_backward_filter(const float* dy, const float* x, const Conv2dGeometry& g, float* dw);
+
+// Batch norm over the rows of x (rows x C), as tensor/backend.h defines it (see batch_norm.cpp).
+void batch_norm_forward_training(const BatchNormForward& args);
+void batch_norm_forward_inference(const BatchNormForward& args);
+void batch_norm_backward(const BatchNormBackward& args);
+
+}  // namespace reference
+}  // namespace remix::cpu
