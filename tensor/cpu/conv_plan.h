@@ -14,17 +14,26 @@ namespace remix::cpu {
 // One image laid out channel by channel, each channel as phases_h x phases_w sub-sampled planes
 // of height x width floats, zero padded:
 //   plane(c, a, b)[u][v] = src[u * stride_h + a - pad_top][v * stride_w + b - pad_left][c]
-// followed by zeros up to channel_stride (tiles run past the last plane).
+// followed by zeros up to channel_stride (tiles run past the last plane). A position is one
+// (a, b, u, v), numbered ((a * phases_w + b) * height + u) * width + v.
+// With batch > 1 the planes hold every image of the batch instead, position-major and the images
+// innermost: (c, position, n) is element (position * C + c) * batch + n. Then channel_stride is
+// batch and position_stride C * batch.
 struct PlaneLayout {
   int64_t stride_h = 1, stride_w = 1, pad_top = 0, pad_left = 0;
   int64_t phases_h = 1, phases_w = 1;
   int64_t height = 0, width = 0;
-  int64_t channel_stride = 0;
+  int64_t batch = 1;
+  int64_t channel_stride = 0, position_stride = 1;
+  int64_t floats = 0;  // the whole layout, slack included
+
+  int64_t positions() const { return phases_h * phases_w * height * width; }
 };
 
 // The output pixels one set of taps computes: sub-grid pixel (u, v), u < rows, v < cols, is
-// output pixel (u * step_h + row0, v * step_w + col0). Tile pixel t of the flattened planes is
-// (u, v) = (t / plane width, t % plane width).
+// output pixel (u * step_h + row0, v * step_w + col0). A tile is MR consecutive elements of the
+// planes: flattened pixels t = u * plane width + v of one image, or (batch > 1) MR images at one
+// pixel.
 struct OutputPass {
   std::vector<int64_t> tap_offsets;  // floats from a pixel's plane position to each tap's input
   std::vector<float> weights;        // packed: [sliver][tap][input channel][NR]
@@ -32,7 +41,7 @@ struct OutputPass {
   int64_t sliver_floats = 0;         // taps * input channels * NR
 
   const float* sliver(int64_t j) const { return weights.data() + j * sliver_floats; }
-  // Tiles of MR flattened pixels that cover the sub-grid.
+  // Tiles of MR flattened pixels that cover the sub-grid of one image.
   int64_t tiles(int64_t mr, int64_t plane_width) const {
     const int64_t pixels = rows == 0 || cols == 0 ? 0 : (rows - 1) * plane_width + cols;
     return (pixels + mr - 1) / mr;
@@ -47,11 +56,14 @@ struct OutputPlan {
   int64_t nr = 0;  // output channels per tile
   std::vector<OutputPass> passes;
 
+  int64_t tiles(const OutputPass& pass) const;
   int64_t total_tiles() const;
-  // Where flattened pixels [t0, t0 + count) of a pass are written in one output image (null for
-  // those in the padding columns or past the last row).
-  void output_rows(const OutputPass& pass, float* image, int64_t t0, int64_t count,
-                   float** rows) const;
+  // The plane element where a tile of a pass starts.
+  int64_t tile_start(const OutputPass& pass, int64_t tile) const;
+  // Where the MR pixels of the tile starting at t0 are written (null for those in the padding
+  // columns, past the last row or past the last image). `out` is the output of the image
+  // (batch 1) or of the whole batch.
+  void output_rows(const OutputPass& pass, float* out, int64_t t0, float** rows) const;
 };
 
 // The forward pass y = conv(x, w) and backward-data dx = conv_transpose(dy, w) as output plans.

@@ -128,6 +128,15 @@ TEST_P(Conv2dKernels, MatchesANaiveLoopOnRaggedChannelCounts) {
   expect_matches_naive({{2, 10, 10, 33}, {70, 3, 3, 33}, 1, 1, 0, 0}, 23);
 }
 
+// Small images in batches of 8 and more are laid out with the images interleaved, a tile taking
+// several images at one pixel (conv_plan.cpp); batches that leave a ragged last tile.
+TEST_P(Conv2dKernels, MatchesANaiveLoopWithTheBatchInterleaved) {
+  expect_matches_naive({{9, 4, 4, 64}, {64, 3, 3, 64}, 1, 1, 1, 1}, 40);
+  expect_matches_naive({{10, 8, 8, 32}, {48, 3, 3, 32}, 2, 2, 1, 1}, 41);
+  expect_matches_naive({{8, 8, 8, 16}, {32, 1, 1, 16}, 2, 2, 0, 0}, 42);
+  expect_matches_naive({{13, 2, 3, 5}, {7, 3, 3, 5}, 1, 1, 1, 1}, 43);
+}
+
 // Large images are cut into bands of rows for the filter gradient (conv_filter.cpp); batches
 // smaller than the thread team share each image's tiles; a large weight gradient is shared out
 // by output channels instead of per-thread copies.
