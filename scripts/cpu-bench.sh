@@ -21,11 +21,13 @@ venv="${REMIX_TORCH_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/remix/torch-venv}"
 if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
   echo "cpu-bench: installing PyTorch into $venv (a few minutes, once)" >&2
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet torch
+  "$venv/bin/pip" install --quiet torch numpy
 fi
 
-# One measurement: prints images/s.
+# One measurement: the JSON line's images/s.
 img_per_s() { python3 -c 'import json, sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])["img_per_s"])'; }
+kernel=$("$bench" --device cpu --model resnet20 --batch-size 2 --iters 1 --warmup 0 |
+  python3 -c 'import json, sys; print(json.loads(sys.stdin.read())["cpu_kernels"])')
 run_remix() {  # model batch aug iters
   "$bench" --device cpu --model "$1" --batch-size "$2" --aug "$3" --iters "$4" --warmup 3 | img_per_s
 }
@@ -54,8 +56,8 @@ done
 torch_version=$("$venv/bin/python" -c 'import torch; print(torch.__version__)')
 echo
 echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) cores;" \
-  "sgemm kernel $("$bench" --help >/dev/null 2>&1; echo auto); PyTorch $torch_version (channels_last);" \
-  "median of $rounds alternating runs, images/s"
+  "remix kernels $kernel; PyTorch $torch_version (channels_last); median of $rounds alternating" \
+  "runs, training images/s"
 echo
 echo "| model    | batch | aug  | remix    | PyTorch  | ratio  |"
 echo "|----------|-------|------|----------|----------|--------|"

@@ -15,15 +15,26 @@ thread_local int t_depth = 0;  // scopes open on this thread
 }  // namespace
 
 const char* kind_name(Kind kind) {
-  static constexpr std::array<const char*, kKinds> names = {
-      "conv forward", "conv backward-data", "conv backward-filter", "batch norm", "elementwise",
-      "copy",         "pooling",            "linear",               "loss",       "optimizer",
-      "augmentation"};
+  static constexpr std::array<const char*, kKinds> names = {"conv forward",
+                                                            "conv backward-data",
+                                                            "conv backward-filter",
+                                                            "batch norm",
+                                                            "elementwise",
+                                                            "copy",
+                                                            "pooling",
+                                                            "linear",
+                                                            "loss",
+                                                            "optimizer",
+                                                            "augmentation"};
   return names[static_cast<int>(kind)];
 }
 
-void enable(bool on) { g_enabled.store(on, std::memory_order_relaxed); }
-bool enabled() { return g_enabled.load(std::memory_order_relaxed); }
+void enable(bool on) {
+  g_enabled.store(on, std::memory_order_relaxed);
+}
+bool enabled() {
+  return g_enabled.load(std::memory_order_relaxed);
+}
 
 void reset() {
   const std::lock_guard<std::mutex> lock(g_mutex);

@@ -22,10 +22,10 @@ enum class Kind {
   elementwise,  // unary, binary, reductions, ReLU backward
   copy,         // fills, casts, channel slicing / padding / concatenation, row gathers
   pooling,
-  linear,       // matrix products (fully connected layers)
-  loss,         // (log-)softmax, cross entropy, one-hot targets
+  linear,  // matrix products (fully connected layers)
+  loss,    // (log-)softmax, cross entropy, one-hot targets
   optimizer,
-  augmentation, // batch mixing, input transforms, ROI-Align of RecursiveMix's head
+  augmentation,  // batch mixing, input transforms, ROI-Align of RecursiveMix's head
   count
 };
 inline constexpr int kKinds = static_cast<int>(Kind::count);

@@ -7,12 +7,12 @@
 // uses the running statistics. The definitions, as loops in double, are in reference.cpp.
 //
 // How it is fast: NHWC puts the C channels of a row side by side, so the row kernels
-// (batch_norm_kernel.h) run along a row with vector instructions across channels. Each phase is one pass over
-// the rows, threaded: the statistics (both moments at once), then the normalisation folded into
-// one multiply-add per element with the add and the ReLU in the same pass. Sums run in f32 over
-// blocks of kBlockRows rows and the block sums are added in double, so the rounding error does
-// not grow with the batch; the moments are taken of x - x[row 0], which keeps
-// E[d^2] - E[d]^2 free of cancellation when the mean is large against the spread.
+// (batch_norm_kernel.h) run along a row with vector instructions across channels. Each phase is one
+// pass over the rows, threaded: the statistics (both moments at once), then the normalisation
+// folded into one multiply-add per element with the add and the ReLU in the same pass. Sums run in
+// f32 over blocks of kBlockRows rows and the block sums are added in double, so the rounding error
+// does not grow with the batch; the moments are taken of x - x[row 0], which keeps E[d^2] - E[d]^2
+// free of cancellation when the mean is large against the spread.
 #include <omp.h>
 
 #include <algorithm>

@@ -17,8 +17,8 @@ struct BatchNormKernels {
   const char* name;
   void (*moments)(const float* x, int64_t rows, int64_t C, const float* shift, float* s1,
                   float* s2);
-  void (*affine)(const float* x, const float* z, const float* scale, const float* shift,
-                 bool relu, int64_t rows, int64_t C, float* y);
+  void (*affine)(const float* x, const float* z, const float* scale, const float* shift, bool relu,
+                 int64_t rows, int64_t C, float* y);
   void (*grad_sums)(const float* dy, const float* x, const float* y, const float* mean,
                     int64_t rows, int64_t C, float* s1, float* s2);
   void (*grad_input)(const float* dy, const float* x, const float* y, const float* mean,

@@ -82,8 +82,8 @@ struct BatchNormSimd {
   }
 
   static void grad_input(const float* dy, const float* x, const float* y, const float* mean,
-                         const float* per_g, const float* per_x, const float* offset,
-                         int64_t rows, int64_t C, float* dx, float* dz) {
+                         const float* per_g, const float* per_x, const float* offset, int64_t rows,
+                         int64_t C, float* dx, float* dz) {
     for (int64_t i = 0; i < rows; ++i) {
       const int64_t row = i * C;
       int64_t c = 0;

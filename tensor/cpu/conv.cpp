@@ -1,8 +1,8 @@
 // 2-D convolution on the CPU: NHWC input x (N x H x W x C), KRSC weight w (K x R x S x C),
 // NHWC output y (N x P x Q x K), all f32. The definitions, as loops, are in reference.cpp:
 //   y[n,p,q,k]   = sum over r,s,c of x[n, p*sh - ph + r, q*sw - pw + s, c] * w[k,r,s,c]
-//   dx[n,h,w,c]  = sum over (p,q,r,s) with h = p*sh - ph + r, w = q*sw - pw + s of dy[n,p,q,k] w[k,r,s,c]
-//   dw[k,r,s,c]  = sum over n,p,q of dy[n,p,q,k] * x[n, p*sh - ph + r, q*sw - pw + s, c]
+//   dx[n,h,w,c]  = sum over (p,q,r,s) with h = p*sh - ph + r, w = q*sw - pw + s of dy[n,p,q,k]
+//   w[k,r,s,c] dw[k,r,s,c]  = sum over n,p,q of dy[n,p,q,k] * x[n, p*sh - ph + r, q*sw - pw + s, c]
 //
 // How it is computed fast, with no im2col matrix:
 // - A 1x1, stride-1, unpadded convolution is a matrix product (remix::cpu::sgemm) as it stands.
@@ -42,7 +42,8 @@ namespace {
 // plane(c, a, b)[u][v] = src[u * stride_h + a - pad_top][v * stride_w + b - pad_left][c], zero
 // outside the image; then zeros to the end of the channel's block (tiles may read past it).
 
-// Columns v in [v0, v1) of phase b fall inside the image: w = v * stride_w + b - pad_left in [0, W).
+// Columns v in [v0, v1) of phase b fall inside the image: w = v * stride_w + b - pad_left in [0,
+// W).
 std::pair<int64_t, int64_t> inside_columns(int64_t W, const PlaneLayout& L, int64_t b) {
   const int64_t v0 =
       std::clamp<int64_t>((L.pad_left - b + L.stride_w - 1) / L.stride_w, 0, L.width);
@@ -266,7 +267,8 @@ void CpuBackend::conv2d_backward_data(const Tensor& dy, const Tensor& w, const C
   cpu::check_f32(w, "w");
   const float *dyp = dy.data<float>(), *wp = w.data<float>();
   float* dxp = dx.data<float>();
-  if (cpu::reference_kernels_enabled()) return cpu::reference::conv2d_backward_data(dyp, wp, g, dxp);
+  if (cpu::reference_kernels_enabled())
+    return cpu::reference::conv2d_backward_data(dyp, wp, g, dxp);
   if (cpu::is_pointwise(g)) {  // dx[NHW, C] = dy[NHW, K] @ w[K, C]
     cpu::sgemm(false, false, g.N * g.H * g.W, g.C, g.K, 1.0f, dyp, g.K, wp, g.C, 0.0f, dxp, g.C);
     return;

@@ -20,22 +20,22 @@
 namespace remix::cpu {
 namespace {
 
-constexpr int64_t kBandBytes = 64 << 10;          // dy per band of rows
-constexpr int64_t kMinPixelsPerTile = 256;        // below that, group whole images
+constexpr int64_t kBandBytes = 64 << 10;             // dy per band of rows
+constexpr int64_t kMinPixelsPerTile = 256;           // below that, group whole images
 constexpr int64_t kMaxCopyBytes = int64_t{1} << 20;  // per-thread dw copies up to this size
 
 struct FilterPlan {
   detail::TileShape<detail::FilterTileFunction> shape;
-  int64_t vector = 0;       // floats per tile row: NV * W
-  int64_t kp = 0;           // output channels rounded up to MR
-  int64_t run = 0;          // S * C, the floats under one kernel row
-  int64_t run_padded = 0;   // rounded up to whole tile rows
-  int64_t ldw = 0;          // R * run_padded: the stride of the accumulator's k rows
-  int64_t hp = 0, wp = 0;   // the padded image's rows and columns that are read
-  int64_t image_floats = 0; // one padded image and the slack after it
-  int64_t dy_pixel = 0;     // K, or kp when dy is copied to round K up
-  int64_t group = 1;        // images per tile call
-  int64_t band = 0;         // rows per tile call
+  int64_t vector = 0;        // floats per tile row: NV * W
+  int64_t kp = 0;            // output channels rounded up to MR
+  int64_t run = 0;           // S * C, the floats under one kernel row
+  int64_t run_padded = 0;    // rounded up to whole tile rows
+  int64_t ldw = 0;           // R * run_padded: the stride of the accumulator's k rows
+  int64_t hp = 0, wp = 0;    // the padded image's rows and columns that are read
+  int64_t image_floats = 0;  // one padded image and the slack after it
+  int64_t dy_pixel = 0;      // K, or kp when dy is copied to round K up
+  int64_t group = 1;         // images per tile call
+  int64_t band = 0;          // rows per tile call
 
   int64_t accumulator_floats() const { return kp * ldw; }
 };
@@ -105,20 +105,19 @@ void accumulate(const FilterPlan& f, const Conv2dGeometry& g, const float* x, co
     for (int64_t r = 0; r < g.R; ++r) {
       for (int64_t v0 = 0; v0 < f.run; v0 += f.vector) {
         for (int64_t kb = kb0; kb < kb1; ++kb) {
-          const detail::FilterTileArgs args{
-              dy + p0 * g.Q * f.dy_pixel + kb * mr,
-              f.dy_pixel,
-              g.Q * f.dy_pixel,
-              x + (p0 * g.stride_h + r) * f.wp * g.C + v0,
-              g.stride_w * g.C,
-              g.stride_h * f.wp * g.C,
-              rows,
-              g.Q,
-              count,
-              g.P * g.Q * f.dy_pixel,
-              f.image_floats,
-              acc + kb * mr * f.ldw + r * f.run_padded + v0,
-              f.ldw};
+          const detail::FilterTileArgs args{dy + p0 * g.Q * f.dy_pixel + kb * mr,
+                                            f.dy_pixel,
+                                            g.Q * f.dy_pixel,
+                                            x + (p0 * g.stride_h + r) * f.wp * g.C + v0,
+                                            g.stride_w * g.C,
+                                            g.stride_h * f.wp * g.C,
+                                            rows,
+                                            g.Q,
+                                            count,
+                                            g.P * g.Q * f.dy_pixel,
+                                            f.image_floats,
+                                            acc + kb * mr * f.ldw + r * f.run_padded + v0,
+                                            f.ldw};
           f.shape.run(args);
         }
       }

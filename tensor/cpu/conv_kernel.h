@@ -18,8 +18,8 @@
 // The filter tile (backward-filter) computes MR output channels k by NV vectors of a weight row
 // (kernel row r fixed, (s, c) flattened), summing over pixels:
 //   acc[i][v] += dy[pixel * dy_pixel + i] * x[pixel's patch row + v * W .. + W)
-// where the pixels run over `images` images of `rows` rows of `cols` pixels; the tile is read from dw and stored
-// back (a running sum), dw rows being ldw floats apart.
+// where the pixels run over `images` images of `rows` rows of `cols` pixels; the tile is read from
+// dw and stored back (a running sum), dw rows being ldw floats apart.
 //
 // Each SIMD kernel lives in a file compiled for its instruction set only and is called only after
 // the CPU said it can run it (the same instruction set as the active SGEMM kernel, gemm.h).
@@ -30,27 +30,27 @@
 namespace remix::cpu::detail {
 
 struct OutputTileArgs {
-  const float* x;           // the first channel's planes, at the tile's first pixel
-  int64_t channel_stride;   // floats from one channel's planes to the next one's
+  const float* x;          // the first channel's planes, at the tile's first pixel
+  int64_t channel_stride;  // floats from one channel's planes to the next one's
   int64_t channels;
   const int64_t* tap_offsets;
   int64_t taps;
-  const float* w;           // packed weights [taps][channels][NR]
-  float* const* rows;       // MR output pointers (null: not an output pixel)
-  int64_t cols;             // columns of the tile that exist (<= NR)
+  const float* w;      // packed weights [taps][channels][NR]
+  float* const* rows;  // MR output pointers (null: not an output pixel)
+  int64_t cols;        // columns of the tile that exist (<= NR)
 };
 
 struct FilterTileArgs {
-  const float* dy;          // dy of the first pixel, at the tile's first output channel
-  int64_t dy_pixel;         // floats between consecutive pixels of dy
-  int64_t dy_row;           // floats between rows of dy
-  const float* x;           // the first pixel's patch row, at the tile's first vector
-  int64_t x_pixel;          // floats between the patches of consecutive pixels in a row
-  int64_t x_row;            // floats between the patches of consecutive rows
-  int64_t rows, cols;       // rows of pixels, pixels per row
-  int64_t images;           // images, each `rows` rows
+  const float* dy;            // dy of the first pixel, at the tile's first output channel
+  int64_t dy_pixel;           // floats between consecutive pixels of dy
+  int64_t dy_row;             // floats between rows of dy
+  const float* x;             // the first pixel's patch row, at the tile's first vector
+  int64_t x_pixel;            // floats between the patches of consecutive pixels in a row
+  int64_t x_row;              // floats between the patches of consecutive rows
+  int64_t rows, cols;         // rows of pixels, pixels per row
+  int64_t images;             // images, each `rows` rows
   int64_t dy_image, x_image;  // floats between the first pixels of consecutive images
-  float* dw;                // MR rows of NV * W floats, ldw apart, accumulated into
+  float* dw;                  // MR rows of NV * W floats, ldw apart, accumulated into
   int64_t ldw;
 };
 
@@ -67,8 +67,8 @@ using FilterTileFunction = void (*)(const FilterTileArgs&);
 
 template <class Function>
 struct TileShape {
-  int mr = 0;   // rows of the tile (pixels, or output channels for the filter tile)
-  int nv = 0;   // vectors per row
+  int mr = 0;  // rows of the tile (pixels, or output channels for the filter tile)
+  int nv = 0;  // vectors per row
   Function run = nullptr;
 };
 

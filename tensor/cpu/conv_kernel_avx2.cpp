@@ -11,19 +11,18 @@ namespace remix::cpu::detail {
 namespace {
 
 // Constant-initialised, so that no code of this file runs before the CPU has been checked.
-constexpr ConvKernels kAvx2Kernels{
-    "avx2",
-    Avx2::width,
-    {{12, 1, output_tile<Avx2, 12, 1>},
-     {6, 2, output_tile<Avx2, 6, 2>},
-     {2, 4, output_tile<Avx2, 2, 4>}},
-    {{10, 1, output_tile_rows<Avx2, 10, 1, 3>},
-     {4, 2, output_tile_rows<Avx2, 4, 2, 3>},
-     {2, 3, output_tile_rows<Avx2, 2, 3, 3>}},
-    {{4, 1, filter_tile<Avx2, 4, 1>},
-     {4, 2, filter_tile<Avx2, 4, 2>},
-     {4, 3, filter_tile<Avx2, 4, 3>}},
-    transpose_rows<Avx2>};
+constexpr ConvKernels kAvx2Kernels{"avx2",
+                                   Avx2::width,
+                                   {{12, 1, output_tile<Avx2, 12, 1>},
+                                    {6, 2, output_tile<Avx2, 6, 2>},
+                                    {2, 4, output_tile<Avx2, 2, 4>}},
+                                   {{10, 1, output_tile_rows<Avx2, 10, 1, 3>},
+                                    {4, 2, output_tile_rows<Avx2, 4, 2, 3>},
+                                    {2, 3, output_tile_rows<Avx2, 2, 3, 3>}},
+                                   {{4, 1, filter_tile<Avx2, 4, 1>},
+                                    {4, 2, filter_tile<Avx2, 4, 2>},
+                                    {4, 3, filter_tile<Avx2, 4, 3>}},
+                                   transpose_rows<Avx2>};
 
 }  // namespace
 

@@ -91,7 +91,8 @@ void pack_weights(OutputPass& pass, const OutputPlan& plan,
       float* dst = packed + j * pass.sliver_floats + t * depth * nr;
       const float* tap = w + (r * g.S + s) * g.C;  // w[k][r][s][c] = tap[k * RSC + c]
       if (!forward) {  // depth k, outputs c: runs of `live` channels are contiguous in w
-        for (int64_t k = 0; k < depth; ++k) std::copy(tap + k * RSC + o0, tap + k * RSC + o0 + live, dst + k * nr);
+        for (int64_t k = 0; k < depth; ++k)
+          std::copy(tap + k * RSC + o0, tap + k * RSC + o0 + live, dst + k * nr);
         continue;
       }
       // depth c, outputs k: a transposition, by blocks of W channels where the sliver is full
@@ -128,13 +129,14 @@ int64_t OutputPlan::tile_start(const OutputPass& pass, int64_t tile) const {
 void OutputPlan::output_rows(const OutputPass& pass, float* out, int64_t t0, float** rows) const {
   const int64_t mr = shape.mr;
   const auto pixel = [&](int64_t n, int64_t u, int64_t v) {
-    return out + ((n * out_h + u * step_h + pass.row0) * out_w + v * step_w + pass.col0) *
-                     out_channels;
+    return out +
+           ((n * out_h + u * step_h + pass.row0) * out_w + v * step_w + pass.col0) * out_channels;
   };
   if (layout.batch > 1) {  // MR images at one pixel
     const int64_t position = t0 / layout.position_stride, n0 = t0 % layout.position_stride;
     const int64_t u = position / layout.width, v = position % layout.width;
-    for (int64_t i = 0; i < mr; ++i) rows[i] = n0 + i < layout.batch ? pixel(n0 + i, u, v) : nullptr;
+    for (int64_t i = 0; i < mr; ++i)
+      rows[i] = n0 + i < layout.batch ? pixel(n0 + i, u, v) : nullptr;
     return;
   }
   int64_t u = t0 / layout.width, v = t0 % layout.width;  // one division per tile, not per pixel
@@ -169,9 +171,9 @@ OutputPlan forward_plan(const Conv2dGeometry& g, const float* w) {
   return plan;
 }
 
-// Pixel (h, w) = (u * sh + a, v * sw + b) of phase (a, b) receives dy[u + dr][v + ds] * w[.., r, s, ..]
-// for every tap with a + ph - r = dr * sh and b + pw - s = ds * sw. dy is laid out as one plane,
-// padded so that every u + dr and v + ds of a pixel that exists lands inside it.
+// Pixel (h, w) = (u * sh + a, v * sw + b) of phase (a, b) receives dy[u + dr][v + ds] * w[.., r, s,
+// ..] for every tap with a + ph - r = dr * sh and b + pw - s = ds * sw. dy is laid out as one
+// plane, padded so that every u + dr and v + ds of a pixel that exists lands inside it.
 OutputPlan backward_data_plan(const Conv2dGeometry& g, const float* w) {
   OutputPlan plan = empty_plan(g.K, g.C, g.H, g.W);
   plan.step_h = g.stride_h, plan.step_w = g.stride_w;
@@ -208,7 +210,8 @@ OutputPlan backward_data_plan(const Conv2dGeometry& g, const float* w) {
       taps.emplace_back();
       for (int64_t r = 0; r < g.R; ++r) {
         for (int64_t s = g.S - 1; s >= 0; --s) {  // the inputs of a row in increasing order
-          const int64_t dr = shift(a, g.pad_h, r, g.stride_h), ds = shift(b, g.pad_w, s, g.stride_w);
+          const int64_t dr = shift(a, g.pad_h, r, g.stride_h),
+                        ds = shift(b, g.pad_w, s, g.stride_w);
           if (dr == INT64_MIN || ds == INT64_MIN) continue;
           pass.tap_offsets.push_back((dr + top) * L.width + ds + left);
           taps.back().emplace_back(r, s);

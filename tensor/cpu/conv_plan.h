@@ -38,7 +38,7 @@ struct OutputPass {
   std::vector<int64_t> tap_offsets;  // floats from a pixel's plane position to each tap's input
   std::vector<float> weights;        // packed: [sliver][tap][input channel][NR]
   int64_t rows = 0, cols = 0, row0 = 0, col0 = 0;
-  int64_t sliver_floats = 0;         // taps * input channels * NR
+  int64_t sliver_floats = 0;  // taps * input channels * NR
 
   const float* sliver(int64_t j) const { return weights.data() + j * sliver_floats; }
   // Tiles of MR flattened pixels that cover the sub-grid of one image.

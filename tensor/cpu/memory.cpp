@@ -60,7 +60,10 @@ BlockCache& block_cache() {
   return *cache;
 }
 
-size_t rounded_size(size_t nbytes) { return (nbytes + 63) / 64 * 64; }  // aligned_alloc wants it
+// aligned_alloc wants a multiple of the alignment.
+size_t rounded_size(size_t nbytes) {
+  return (nbytes + 63) / 64 * 64;
+}
 
 }  // namespace
 

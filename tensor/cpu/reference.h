@@ -18,7 +18,8 @@ namespace reference {
 
 // y[n,p,q,k] = sum over r,s,c of x[n, p*sh - ph + r, q*sw - pw + s, c] * w[k,r,s,c]
 void conv2d_forward(const float* x, const float* w, const Conv2dGeometry& g, float* y);
-// dx[n,h,w,c] = sum over the (p,q,r,s) with h = p*sh - ph + r, w = q*sw - pw + s of dy[n,p,q,k] * w[k,r,s,c]
+// dx[n,h,w,c] = sum over the (p,q,r,s) with h = p*sh - ph + r, w = q*sw - pw + s of dy[n,p,q,k] *
+// w[k,r,s,c]
 void conv2d_backward_data(const float* dy, const float* w, const Conv2dGeometry& g, float* dx);
 // dw[k,r,s,c] = sum over n,p,q of dy[n,p,q,k] * x[n, p*sh - ph + r, q*sw - pw + s, c]
 void conv2d_backward_filter(const float* dy, const float* x, const Conv2dGeometry& g, float* dw);

@@ -20,12 +20,6 @@ struct Avx2 {
   static Vec mul(Vec a, Vec b) { return _mm256_mul_ps(a, b); }
   static Vec fma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
   static Vec max(Vec a, Vec b) { return _mm256_max_ps(a, b); }
-  // p[0], p[stride], ..., p[7 * stride]: gather_index(stride) once, then gather(p, index)
-  using Index = __m256i;
-  static Index gather_index(int stride) {
-    return _mm256_mullo_epi32(_mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0), _mm256_set1_epi32(stride));
-  }
-  static Vec gather(const float* p, Index index) { return _mm256_i32gather_ps(p, index, 4); }
   // Transposes the 8 x 8 matrix whose rows are r[0..7]: afterwards r[j][i] is the old r[i][j].
   static void transpose(Vec (&r)[8]) {
     Vec t[8], u[8];

@@ -22,13 +22,6 @@ struct Avx512 {
   static Vec mul(Vec a, Vec b) { return _mm512_mul_ps(a, b); }
   static Vec fma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
   static Vec max(Vec a, Vec b) { return _mm512_max_ps(a, b); }
-  // p[0], p[stride], ..., p[15 * stride]: gather_index(stride) once, then gather(p, index)
-  using Index = __m512i;
-  static Index gather_index(int stride) {
-    return _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                              _mm512_set1_epi32(stride));
-  }
-  static Vec gather(const float* p, Index index) { return _mm512_i32gather_ps(index, p, 4); }
   // Transposes the 16 x 16 matrix whose rows are r[0..15]: afterwards r[j][i] is the old r[i][j].
   // Within each 128-bit lane first (unpack, shuffle), then across lanes.
   static void transpose(Vec (&r)[16]) {
@@ -43,7 +36,8 @@ struct Avx512 {
       u[4 * q + 2] = _mm512_shuffle_ps(t[4 * q + 1], t[4 * q + 3], 0x44);
       u[4 * q + 3] = _mm512_shuffle_ps(t[4 * q + 1], t[4 * q + 3], 0xEE);
     }
-    for (int m = 0; m < 4; ++m) {  // row 4k + m gathers lane k of u[m], u[4 + m], u[8 + m], u[12 + m]
+    for (int m = 0; m < 4;
+         ++m) {  // row 4k + m gathers lane k of u[m], u[4 + m], u[8 + m], u[12 + m]
       const Vec even_low = _mm512_shuffle_f32x4(u[m], u[4 + m], 0x88);
       const Vec odd_low = _mm512_shuffle_f32x4(u[m], u[4 + m], 0xDD);
       const Vec even_high = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0x88);

@@ -24,12 +24,6 @@ struct Portable {
   static Vec mul(Vec a, Vec b) { return a * b; }
   static Vec fma(Vec a, Vec b, Vec c) { return a * b + c; }
   static Vec max(Vec a, Vec b) { return a > b ? a : b; }
-  // p[0], p[stride], p[2 * stride], p[3 * stride]
-  using Index = int;
-  static Index gather_index(int stride) { return stride; }
-  static Vec gather(const float* p, Index stride) {
-    return Vec{p[0], p[stride], p[2 * stride], p[3 * stride]};
-  }
   // Transposes the 4 x 4 matrix whose rows are r[0..3].
   static void transpose(Vec (&r)[4]) {
     float m[4][4];

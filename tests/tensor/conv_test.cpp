@@ -100,17 +100,17 @@ TEST_P(Conv2dKernels, MatchesANaiveLoopOnOddShapes) {
 }
 
 TEST_P(Conv2dKernels, OneByOneConvolutionsMatchWithAndWithoutStride) {
-  expect_matches_naive({{3, 4, 5, 13}, {7, 1, 1, 13}, 1, 1, 0, 0}, 1);  // a single GEMM
-  expect_matches_naive({{1, 3, 3, 5}, {3, 1, 1, 5}, 1, 1, 0, 0}, 2);    // batch 1
-  expect_matches_naive({{2, 5, 6, 5}, {3, 1, 1, 5}, 2, 2, 0, 0}, 3);    // strided: phases
-  expect_matches_naive({{2, 4, 4, 3}, {4, 1, 1, 3}, 1, 1, 1, 1}, 4);    // padded
+  expect_matches_naive({{3, 4, 5, 13}, {7, 1, 1, 13}, 1, 1, 0, 0}, 1);    // a single GEMM
+  expect_matches_naive({{1, 3, 3, 5}, {3, 1, 1, 5}, 1, 1, 0, 0}, 2);      // batch 1
+  expect_matches_naive({{2, 5, 6, 5}, {3, 1, 1, 5}, 2, 2, 0, 0}, 3);      // strided: phases
+  expect_matches_naive({{2, 4, 4, 3}, {4, 1, 1, 3}, 1, 1, 1, 1}, 4);      // padded
   expect_matches_naive({{2, 8, 8, 64}, {128, 1, 1, 64}, 2, 2, 0, 0}, 5);  // ResNet-18 shortcut
 }
 
 // The shapes of the CIFAR ResNets, where the micro-kernels' full tiles do the work: 16, 32 and
 // 64 channels (one, two and four vectors of output channels), stride 2 into the next stage.
 TEST_P(Conv2dKernels, MatchesANaiveLoopOnResNetLayers) {
-  expect_matches_naive({{3, 32, 32, 3}, {16, 3, 3, 3}, 1, 1, 1, 1}, 10);   // the stem
+  expect_matches_naive({{3, 32, 32, 3}, {16, 3, 3, 3}, 1, 1, 1, 1}, 10);  // the stem
   expect_matches_naive({{2, 32, 32, 16}, {16, 3, 3, 16}, 1, 1, 1, 1}, 11);
   expect_matches_naive({{3, 32, 32, 16}, {32, 3, 3, 16}, 2, 2, 1, 1}, 12);
   expect_matches_naive({{2, 16, 16, 32}, {32, 3, 3, 32}, 1, 1, 1, 1}, 13);
@@ -135,6 +135,15 @@ TEST_P(Conv2dKernels, MatchesANaiveLoopWithTheBatchInterleaved) {
   expect_matches_naive({{10, 8, 8, 32}, {48, 3, 3, 32}, 2, 2, 1, 1}, 41);
   expect_matches_naive({{8, 8, 8, 16}, {32, 1, 1, 16}, 2, 2, 0, 0}, 42);
   expect_matches_naive({{13, 2, 3, 5}, {7, 3, 3, 5}, 1, 1, 1, 1}, 43);
+}
+
+// The planes' padding is zeroed once per layout and kept (conv.cpp): a call with another layout
+// in between must not leave stale values where the next call expects zeros.
+TEST_P(Conv2dKernels, PaddingStaysZeroAcrossCallsOfOtherLayouts) {
+  expect_matches_naive({{2, 8, 8, 16}, {16, 3, 3, 16}, 1, 1, 1, 1}, 50);
+  expect_matches_naive({{2, 8, 8, 16}, {16, 3, 3, 16}, 1, 1, 2, 2}, 51);
+  expect_matches_naive({{2, 8, 8, 16}, {16, 5, 5, 16}, 1, 1, 2, 2}, 52);
+  expect_matches_naive({{2, 8, 8, 16}, {16, 3, 3, 16}, 1, 1, 1, 1}, 53);
 }
 
 // Large images are cut into bands of rows for the filter gradient (conv_filter.cpp); batches
