@@ -13,8 +13,8 @@ namespace {
 
 std::atomic<bool>& reference_flag() {
   static std::atomic<bool> flag{[] {
-    const char* value = std::getenv("REMIX_CPU_KERNELS");
-    return value != nullptr && std::strcmp(value, "reference") == 0;
+    const char* value = std::getenv("REMIX_CPU_REFERENCE");
+    return value != nullptr && std::strcmp(value, "1") == 0;
   }()};
   return flag;
 }

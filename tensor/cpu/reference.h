@@ -2,7 +2,7 @@
 // formulas, kept beside the fast code so that a reader can compare the two, the tests check the
 // fast kernels against them, and a user can run the whole backend on them.
 //
-// The backend runs these loops instead of its optimised kernels when REMIX_CPU_KERNELS=reference
+// The backend runs these loops instead of its optimised kernels when REMIX_CPU_REFERENCE=1
 // is set in the environment, or after set_reference_kernels(true). They are slow (no blocking,
 // no SIMD, one thread) but compute the same results up to the order of floating-point sums.
 #pragma once
