@@ -159,32 +159,40 @@ struct PlaneBuffer {
 // ----------------------------------------------------------------------------- output tiles
 
 // Runs tiles [first, last) (numbered pass by pass) of the planes, writing into `out`: the
-// output of the image, or of the batch when the planes interleave it. Slivers of output
-// channels are the outer loop: a sliver's packed weights (up to taps x C x NR floats, 590 KB
-// for 512 channels) stay in L2 for all the tiles, while the planes stream past.
+// output of the image, or of the batch when the planes interleave it. The sum over taps and
+// channels is cut into chunks whose packed weights fit in L1 (plan.chunk_taps x
+// plan.chunk_channels x NR floats), outermost, so that a chunk's planes and weights are reused
+// by every sliver and tile; tiles after the first chunk add to the output.
 void run_tiles(const OutputPlan& plan, const float* planes, float* out, int64_t first,
                int64_t last) {
-  const int64_t mr = plan.shape.mr;
+  const int64_t mr = plan.shape.mr, C = plan.in_channels;
   float* rows[detail::kMaxOutputTileRows];
-  for (int64_t j = 0; j * plan.nr < plan.out_channels; ++j) {
-    const int64_t column = j * plan.nr, cols = std::min(plan.nr, plan.out_channels - column);
+  for (int64_t c0 = 0; c0 < C; c0 += plan.chunk_channels) {
+    const int64_t channels = std::min(plan.chunk_channels, C - c0);
     int64_t tile = 0;
     for (const OutputPass& pass : plan.passes) {
-      const int64_t tiles = plan.tiles(pass);
+      const int64_t tiles = plan.tiles(pass), taps = static_cast<int64_t>(pass.tap_offsets.size());
       const int64_t begin = std::max(first - tile, int64_t{0}), end = std::min(last - tile, tiles);
       tile += tiles;
-      for (int64_t t = begin; t < end; ++t) {
-        const int64_t t0 = plan.tile_start(pass, t);
-        plan.output_rows(pass, out, t0, rows);
-        for (int64_t i = 0; i < mr; ++i) rows[i] = rows[i] ? rows[i] + column : nullptr;
-        if (pass.tap_offsets.empty()) {  // a phase no tap reaches: its pixels are zero
-          for (int64_t i = 0; i < mr; ++i)
-            if (rows[i]) std::fill(rows[i], rows[i] + cols, 0.0f);
-          continue;
+      for (int64_t tap0 = 0; tap0 < std::max(taps, int64_t{1}); tap0 += plan.chunk_taps) {
+        const bool accumulate = c0 > 0 || tap0 > 0;
+        for (int64_t j = 0; j * plan.nr < plan.out_channels; ++j) {
+          const int64_t column = j * plan.nr, cols = std::min(plan.nr, plan.out_channels - column);
+          for (int64_t t = begin; t < end; ++t) {
+            const int64_t t0 = plan.tile_start(pass, t);
+            plan.output_rows(pass, out, t0, rows);
+            for (int64_t i = 0; i < mr; ++i) rows[i] = rows[i] ? rows[i] + column : nullptr;
+            if (taps == 0) {  // a phase no tap reaches: its pixels are zero
+              for (int64_t i = 0; i < mr; ++i)
+                if (rows[i] && !accumulate) std::fill(rows[i], rows[i] + cols, 0.0f);
+              continue;
+            }
+            plan.shape.run(
+                {planes + t0 + c0 * plan.layout.channel_stride, plan.layout.channel_stride,
+                 channels, pass.tap_offsets.data() + tap0, std::min(plan.chunk_taps, taps - tap0),
+                 pass.sliver(j) + (tap0 * C + c0) * plan.nr, C * plan.nr, rows, cols, accumulate});
+          }
         }
-        plan.shape.run({planes + t0, plan.layout.channel_stride, plan.in_channels,
-                        pass.tap_offsets.data(), static_cast<int64_t>(pass.tap_offsets.size()),
-                        pass.sliver(j), rows, cols});
       }
     }
   }

@@ -7,8 +7,9 @@
 // by NR output channels. The input was first laid out as channel planes (conv.cpp), so that the
 // MR pixels of a tile are MR consecutive floats of a plane for every tap and channel:
 //   acc[i][j] = sum over taps t, channels c of  x[c * channel_stride + tap_offset[t] + i]
-//                                              * w[(t * channels + c) * NR + j]
-//   rows[i][j] = acc[i][j]   for rows[i] != null, j < cols
+//                                              * w[t * w_tap_stride + c * NR + j]
+//   rows[i][j] = acc[i][j]  (+ rows[i][j] when accumulating)   for rows[i] != null, j < cols
+// The driver may cut the sum into chunks of taps and channels (accumulating after the first).
 // One weight row of NR floats is loaded per (t, c) and each of the MR input values is broadcast
 // against it: MR x NR / W multiply-adds for NR / W loads and MR broadcasts. A broadcast from
 // memory issues about once per cycle, so with NR = W this runs at half the multiply-add rate;
@@ -35,9 +36,11 @@ struct OutputTileArgs {
   int64_t channels;
   const int64_t* tap_offsets;
   int64_t taps;
-  const float* w;      // packed weights [taps][channels][NR]
+  const float* w;  // packed weights: channel c of tap t at w + t * w_tap_stride + c * NR
+  int64_t w_tap_stride;
   float* const* rows;  // MR output pointers (null: not an output pixel)
   int64_t cols;        // columns of the tile that exist (<= NR)
+  bool accumulate;     // add to the output rather than overwrite it
 };
 
 struct FilterTileArgs {

@@ -42,6 +42,25 @@ OutputPlan empty_plan(int64_t in_channels, int64_t out_channels, int64_t out_h, 
 constexpr double kMinFlattenedUse = 0.75;
 constexpr int64_t kMaxBatchedPlaneBytes = int64_t{64} << 20;
 
+// A chunk of the sum over taps and channels whose packed weights (taps x channels x NR floats)
+// fit in L1 beside the planes' lines: whole passes where they fit (small layers), else whole
+// rows of taps (row tiles need their 3) or single taps, by as many channels as fit.
+constexpr int64_t kChunkWeightBytes = 24 << 10;
+
+void choose_chunks(OutputPlan& plan, bool rows_of_three) {
+  int64_t taps = 1;
+  for (const OutputPass& pass : plan.passes)
+    taps = std::max(taps, static_cast<int64_t>(pass.tap_offsets.size()));
+  const int64_t per_tap_channel = plan.nr * 4;
+  if (taps * plan.in_channels * per_tap_channel <= kChunkWeightBytes) {
+    plan.chunk_taps = taps, plan.chunk_channels = plan.in_channels;
+    return;
+  }
+  plan.chunk_taps = rows_of_three ? 3 : 1;
+  plan.chunk_channels = std::clamp<int64_t>(kChunkWeightBytes / (plan.chunk_taps * per_tap_channel),
+                                            1, plan.in_channels);
+}
+
 // Chooses the tile shape (and the batch interleaving) once the layout and the passes' sizes are
 // known; then finishes the layout. `rows_of_three`: every pass's taps come in rows of 3
 // consecutive inputs when the images are not interleaved (the row tiles apply).
@@ -70,6 +89,7 @@ void choose_tiles(OutputPlan& plan, int64_t images, bool rows_of_three) {
   }
   for (OutputPass& pass : plan.passes)
     for (int64_t& offset : pass.tap_offsets) offset *= L.position_stride;
+  choose_chunks(plan, rows_of_three && !interleave);
 }
 
 // packed[j][t][c][jj] = weight(tap t, input channel c, output channel j * NR + jj), zero past

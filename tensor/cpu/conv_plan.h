@@ -54,6 +54,8 @@ struct OutputPlan {
   int64_t out_h = 0, out_w = 0, step_h = 1, step_w = 1;  // the whole output image
   detail::TileShape<detail::OutputTileFunction> shape;
   int64_t nr = 0;  // output channels per tile
+  // The sum over taps and channels runs in chunks of chunk_taps x chunk_channels (conv.cpp).
+  int64_t chunk_taps = 1, chunk_channels = 1;
   std::vector<OutputPass> passes;
 
   int64_t tiles(const OutputPass& pass) const;

@@ -14,9 +14,10 @@
 
 namespace remix::cpu::detail {
 
-// rows[i][j] = acc[i][j] for the rows and columns that exist.
+// rows[i][j] = acc[i][j] (+ rows[i][j] when accumulating) for the rows and columns that exist.
 template <class Simd, int MR, int NV>
 inline void store_output_tile(const OutputTileArgs& a, typename Simd::Vec (&acc)[MR][NV]) {
+  using Vec = typename Simd::Vec;
   constexpr int W = Simd::width;
   constexpr int NR = NV * W;
 #pragma GCC unroll 32
@@ -25,17 +26,21 @@ inline void store_output_tile(const OutputTileArgs& a, typename Simd::Vec (&acc)
     if (row == nullptr) continue;
     if (a.cols == NR) {
 #pragma GCC unroll 4
-      for (int j = 0; j < NV; ++j) Simd::store(row + j * W, acc[i][j]);
+      for (int j = 0; j < NV; ++j) {
+        const Vec v = a.accumulate ? Simd::add(acc[i][j], Simd::load(row + j * W)) : acc[i][j];
+        Simd::store(row + j * W, v);
+      }
       continue;
     }
     alignas(64) float tile_row[NR];  // a ragged last tile: only `cols` columns exist
 #pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) Simd::store(tile_row + j * W, acc[i][j]);
-    for (int64_t j = 0; j < a.cols; ++j) row[j] = tile_row[j];
+    for (int64_t j = 0; j < a.cols; ++j) row[j] = a.accumulate ? row[j] + tile_row[j] : tile_row[j];
   }
 }
 
-// for t, c:  acc[i][j] += x[c * channel_stride + tap_offset[t] + i] * w[t][c][j]
+// for t, c:  acc[i][j] += x[c * channel_stride + tap_offset[t] + i] * w[t * w_tap_stride + c * NR +
+// j]
 template <class Simd, int MR, int NV>
 void output_tile(const OutputTileArgs& a) {
   using Vec = typename Simd::Vec;
@@ -47,9 +52,9 @@ void output_tile(const OutputTileArgs& a) {
 #pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) acc[i][j] = Simd::zero();
   }
-  const float* w = a.w;
   for (int64_t t = 0; t < a.taps; ++t) {
     const float* x = a.x + a.tap_offsets[t];
+    const float* w = a.w + t * a.w_tap_stride;
     for (int64_t c = 0; c < a.channels; ++c, x += a.channel_stride, w += NR) {
       Vec wv[NV];
 #pragma GCC unroll 4
@@ -81,15 +86,15 @@ void output_tile_rows(const OutputTileArgs& a) {
 #pragma GCC unroll 4
     for (int j = 0; j < NV; ++j) acc[i][j] = Simd::zero();
   }
-  const float* w = a.w;
   for (int64_t t = 0; t < a.taps; t += S) {
     const float* x = a.x + a.tap_offsets[t];
+    const float* w = a.w + t * a.w_tap_stride;
     for (int64_t c = 0; c < a.channels; ++c, x += a.channel_stride, w += NR) {
       Vec wv[S][NV];
 #pragma GCC unroll 4
       for (int s = 0; s < S; ++s) {
 #pragma GCC unroll 4
-        for (int j = 0; j < NV; ++j) wv[s][j] = Simd::load(w + s * a.channels * NR + j * W);
+        for (int j = 0; j < NV; ++j) wv[s][j] = Simd::load(w + s * a.w_tap_stride + j * W);
       }
 #pragma GCC unroll 40
       for (int p = 0; p < MR + S - 1; ++p) {
@@ -102,7 +107,6 @@ void output_tile_rows(const OutputTileArgs& a) {
         }
       }
     }
-    w += (S - 1) * a.channels * NR;  // past the other taps of the row
   }
   store_output_tile<Simd, MR, NV>(a, acc);
 }
