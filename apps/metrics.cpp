@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "nn/json_guard.h"
 #include "tensor/check.h"
 
 namespace remix::app {
@@ -71,8 +72,13 @@ std::vector<EpochMetrics> read_metrics(const std::string& path) {
   std::string line;
   for (int64_t number = 1; std::getline(in, line); ++number) {
     if (line.empty()) continue;
+    const std::string where = fmt::format("{} line {}", path, number);
+    // A last line without its newline is an append cut short (the machine went down while
+    // writing it): it is dropped when it is not a whole JSON object.
+    nn::check_json_nesting(line, where);
+    if (in.eof() && !nlohmann::json::accept(line)) break;
     try {
-      lines.push_back(metrics_from_json(nlohmann::json::parse(line)));
+      lines.push_back(metrics_from_json(nn::parse_json(line, where)));
     } catch (const nlohmann::json::exception& e) {
       throw_error(fmt::format("{} line {}: not a metrics line: {}", path, number, e.what()));
     }

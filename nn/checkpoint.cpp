@@ -7,6 +7,7 @@
 #include <set>
 
 #include "nn/conv.h"
+#include "nn/json_guard.h"
 
 namespace remix::nn {
 
@@ -200,12 +201,7 @@ TrainingProgress load_checkpoint(const std::string& model_path, Module& model,
   const auto info = state_file.metadata.find("remix.progress");
   REMIX_CHECK(info != state_file.metadata.end(), "{}: metadata 'remix.progress' is missing",
               state_path);
-  try {
-    progress.info = nlohmann::json::parse(info->second);
-  } catch (const nlohmann::json::exception& e) {
-    throw_error(
-        fmt::format("{}: metadata 'remix.progress' is not valid JSON: {}", state_path, e.what()));
-  }
+  progress.info = parse_json(info->second, state_path + ": metadata 'remix.progress'");
   import_model(model, model_file, model_path);
   try {
     optimizer.load_state_dict(optimizer_state);
