@@ -17,6 +17,7 @@
 // are command-line errors reported by CLI11.
 #include <unistd.h>
 
+#include <cmath>
 #include <csignal>
 #include <filesystem>
 
@@ -115,6 +116,10 @@ int evaluate_checkpoint(CLI::App& app, int argc, char** argv, const std::string&
   data::DataLoader loader(std::move(test),
                           input.loader_options(false, config.batch_size, 0, config.threads));
   const EvalResult result = evaluate(*model, loader, input);
+  REMIX_CHECK(std::isfinite(result.loss),
+              "--eval-only: {} gives a test loss of {}: its weights are not a usable model (NaN "
+              "or infinite values; a run saves no checkpoint once its loss is not finite)",
+              checkpoint, result.loss);
   fmt::print("{}: test top-1 {:.2f}%  top-5 {:.2f}%  loss {:.4f}  ({} images)\n", checkpoint,
              100 * result.top1, 100 * result.top5, result.loss, result.images);
   nlohmann::json line = to_json(result);
