@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cstring>
+#include <filesystem>
 #include <set>
 
 #include "nn/conv.h"
@@ -172,8 +173,12 @@ void save_checkpoint(const std::string& model_path, const Module& model, const O
   save_model(model_path, model, {{"remix.step", step}});
 }
 
-TrainingProgress load_checkpoint(const std::string& model_path, Module& model,
+TrainingProgress load_checkpoint(const std::string& link_or_file, Module& model,
                                  Optimizer& optimizer) {
+  // A link (RUN/last.safetensors) stands for the file it names, beside which the state is.
+  std::error_code unresolved;
+  const std::filesystem::path resolved = std::filesystem::canonical(link_or_file, unresolved);
+  const std::string model_path = unresolved ? link_or_file : resolved.string();
   const std::string state_path = state_path_for(model_path);
   const SafetensorsFile model_file = read_safetensors(model_path);
   const SafetensorsFile state_file = read_safetensors(state_path);

@@ -206,6 +206,19 @@ TEST_F(RemixTrainRun, EvalOnlyOnACheckpointOfNaNsIsAnError) {
   EXPECT_TRUE(contains(r.output, "not a usable model")) << r.output;
 }
 
+TEST_F(RemixTrainRun, ResumingARunThatNeverSavedStartsItFromTheFirstEpoch) {
+  ASSERT_EQ(result_->exit_status, 0) << result_->output;
+  TemporaryDirectory dir;
+  const std::string out = dir / "run";
+  fs::create_directories(out);
+  fs::copy_file(run_dir() + "/config.json", out + "/config.json");  // its "out" is overridden
+  const ProgramResult r = testing::run_program("remix-train", {"--resume", out});
+  ASSERT_EQ(r.exit_status, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "holds no complete checkpoint yet")) << r.output;
+  testing::expect_same_metrics(read_metrics(out + "/metrics.jsonl"),
+                               read_metrics(run_dir() + "/metrics.jsonl"));
+}
+
 TEST_F(RemixTrainRun, ANewRunInTheSameDirectoryIsRefused) {
   ASSERT_EQ(result_->exit_status, 0) << result_->output;
   const ProgramResult r = testing::run_program("remix-train", arguments(run_dir()));
