@@ -8,6 +8,7 @@
 #include "apps/evaluate.h"
 #include "data/dataset.h"
 #include "nn/checkpoint.h"
+#include "nn/json_guard.h"
 #include "tensor/primitives.h"
 
 namespace remix::app {
@@ -134,14 +135,18 @@ void Trainer::resume(const std::string& checkpoint_path) {
   const Device device = input_.device();
   try {
     const nlohmann::json& info = progress.info;
-    position_ = {info.at("epoch").get<int64_t>(), info.at("batch").get<int64_t>()};
-    sums_.images = info.at("images").get<int64_t>();
-    best_top1_ = info.at("best_top1").get<double>();
-    best_step_ = info.value("best_step", int64_t{-1});
-    elapsed_before_ = info.at("elapsed_s").get<double>();
+    const auto integer = [&info](const char* key) { return nn::json_int64(info.at(key), key); };
+    const auto number = [&info](const char* key) { return nn::json_double(info.at(key), key); };
+    position_ = {integer("epoch"), integer("batch")};
+    sums_.images = integer("images");
+    best_top1_ = number("best_top1");
+    best_step_ = info.contains("best_step") ? integer("best_step") : -1;
+    elapsed_before_ = number("elapsed_s");
   } catch (const nlohmann::json::exception& e) {
     throw_error(
         fmt::format("{}: the training progress is incomplete: {}", checkpoint_path, e.what()));
+  } catch (const Error& e) {
+    throw_error(fmt::format("{}: the training progress is wrong: {}", checkpoint_path, e.what()));
   }
   REMIX_CHECK(position_.epoch >= 0 && position_.batch >= 0 && position_.batch < steps_per_epoch(),
               "{} stopped at batch {} of epoch {}, but an epoch of this run has {} batches: resume "

@@ -1,6 +1,8 @@
 // The nesting check in front of the JSON parser (see json_guard.h).
 #include "nn/json_guard.h"
 
+#include <cstdint>
+
 #include "tensor/check.h"
 
 namespace remix::nn {
@@ -35,6 +37,19 @@ nlohmann::json parse_json(std::string_view text, const std::string& origin) {
   } catch (const nlohmann::json::exception& e) {
     throw_error(fmt::format("{}: not valid JSON: {}", origin, e.what()));
   }
+}
+
+int64_t json_int64(const nlohmann::json& value, const std::string& what) {
+  REMIX_CHECK(
+      value.is_number_integer() && (!value.is_number_unsigned() ||
+                                    value.get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX)),
+      "{} must be a whole number in the 64-bit range, got {}", what, value.dump());
+  return value.get<int64_t>();
+}
+
+double json_double(const nlohmann::json& value, const std::string& what) {
+  REMIX_CHECK(value.is_number(), "{} must be a number, got {}", what, value.dump());
+  return value.get<double>();
 }
 
 }  // namespace remix::nn

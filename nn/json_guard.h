@@ -23,4 +23,10 @@ void check_json_nesting(std::string_view text, const std::string& origin,
 // check_json_nesting, then parses; invalid JSON is a remix::Error naming `origin` too.
 nlohmann::json parse_json(std::string_view text, const std::string& origin);
 
+// Numbers read from such JSON. nlohmann's get<int64_t>() converts a fraction or 1e300 as C++
+// does, which cuts it or is undefined behaviour: these throw a remix::Error saying what `what`
+// should have been instead.
+int64_t json_int64(const nlohmann::json& value, const std::string& what);  // a whole number
+double json_double(const nlohmann::json& value, const std::string& what);  // any number
+
 }  // namespace remix::nn

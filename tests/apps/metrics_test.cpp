@@ -106,6 +106,23 @@ TEST(MetricsFile, ALineNestedTooDeepIsAnErrorNamingTheLine) {
   }
 }
 
+TEST(MetricsFile, AnEpochThatIsNotAWholeNumberIsAnErrorNotAConversion) {
+  testing::TemporaryDirectory dir;
+  const std::string path = dir / "metrics.jsonl";
+  nlohmann::json line = to_json(EpochMetrics{});
+  line["epoch"] = 1e300;  // converting it to int64_t would be undefined behaviour
+  std::ofstream(path) << line.dump() << "\n";
+  try {
+    read_metrics(path);
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(
+        std::string(e.what()).find("line 1: not a metrics line: epoch must be a whole number"),
+        std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(MetricsFile, EveryLineHasTheDocumentedKeys) {
   const nlohmann::json line = to_json(EpochMetrics{});
   for (const char* key : {"epoch", "train_loss", "train_top1", "test_loss", "test_top1",
