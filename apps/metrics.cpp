@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "nn/json_guard.h"
 #include "tensor/check.h"
 
 namespace remix::app {
@@ -45,16 +46,17 @@ nlohmann::json to_json(const EpochMetrics& m) {
 }
 
 EpochMetrics metrics_from_json(const nlohmann::json& json) {
+  const auto number = [&json](const char* key) { return nn::json_double(json.at(key), key); };
   EpochMetrics m;
-  m.epoch = json.at("epoch").get<int64_t>();
-  m.train_loss = json.at("train_loss").get<double>();
-  m.train_top1 = json.at("train_top1").get<double>();
-  m.test_loss = json.at("test_loss").get<double>();
-  m.test_top1 = json.at("test_top1").get<double>();
-  m.test_top5 = json.at("test_top5").get<double>();
-  m.lr = json.at("lr").get<double>();
-  m.images_per_s = json.at("images_per_s").get<double>();
-  m.elapsed_s = json.at("elapsed_s").get<double>();
+  m.epoch = nn::json_int64(json.at("epoch"), "epoch");
+  m.train_loss = number("train_loss");
+  m.train_top1 = number("train_top1");
+  m.test_loss = number("test_loss");
+  m.test_top1 = number("test_top1");
+  m.test_top5 = number("test_top5");
+  m.lr = number("lr");
+  m.images_per_s = number("images_per_s");
+  m.elapsed_s = number("elapsed_s");
   return m;
 }
 
@@ -71,10 +73,18 @@ std::vector<EpochMetrics> read_metrics(const std::string& path) {
   std::string line;
   for (int64_t number = 1; std::getline(in, line); ++number) {
     if (line.empty()) continue;
+    const std::string where = fmt::format("{} line {}", path, number);
+    // A last line without its newline is an append cut short (the machine went down while
+    // writing it): it is dropped when it is not a whole JSON object.
+    nn::check_json_nesting(line, where);
+    if (in.eof() && !nlohmann::json::accept(line)) break;
+    const nlohmann::json json = nn::parse_json(line, where);
     try {
-      lines.push_back(metrics_from_json(nlohmann::json::parse(line)));
+      lines.push_back(metrics_from_json(json));
     } catch (const nlohmann::json::exception& e) {
-      throw_error(fmt::format("{} line {}: not a metrics line: {}", path, number, e.what()));
+      throw_error(fmt::format("{}: not a metrics line: {}", where, e.what()));
+    } catch (const Error& e) {
+      throw_error(fmt::format("{}: not a metrics line: {}", where, e.what()));
     }
   }
   return lines;

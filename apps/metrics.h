@@ -39,7 +39,8 @@ EpochMetrics metrics_from_json(const nlohmann::json& json);
 
 // Appends one line to `path` (created if missing).
 void append_metrics(const std::string& path, const EpochMetrics& metrics);
-// Every line of `path` (none when the file does not exist).
+// Every line of `path` (none when the file does not exist). A last line cut short (no newline,
+// not whole JSON) is left out.
 std::vector<EpochMetrics> read_metrics(const std::string& path);
 // Keeps the lines of epochs 1..`epochs` and drops the rest (a resumed run rewrites them).
 void truncate_metrics(const std::string& path, int64_t epochs);

@@ -17,6 +17,7 @@
 // are command-line errors reported by CLI11.
 #include <unistd.h>
 
+#include <cmath>
 #include <csignal>
 #include <filesystem>
 
@@ -24,6 +25,7 @@
 #include "apps/evaluate.h"
 #include "apps/trainer.h"
 #include "nn/checkpoint.h"
+#include "nn/checkpoint_store.h"
 #include "nn/summary.h"
 
 namespace fs = std::filesystem;
@@ -53,7 +55,8 @@ struct Command {
 
 void add_command_options(CLI::App& app, Command& command) {
   app.add_option("--resume", command.resume,
-                 "Continue a run: its directory (uses last.safetensors) or a checkpoint file");
+                 "Continue a run: its directory (from its newest complete checkpoint) or a "
+                 "checkpoint file");
   app.add_option("--eval-only", command.eval_only,
                  "Evaluate CHECKPOINT on the test set and exit (no training)");
   app.add_flag("--summary", command.summary,
@@ -104,7 +107,7 @@ int print_summary(TrainConfig& config) {
 int evaluate_checkpoint(CLI::App& app, int argc, char** argv, const std::string& checkpoint,
                         TrainConfig& config) {
   REMIX_CHECK(fs::is_regular_file(checkpoint), "--eval-only: {} is not a file", checkpoint);
-  const fs::path config_path = fs::path(checkpoint).parent_path() / "config.json";
+  const fs::path config_path = nn::CheckpointStore::run_directory_of(checkpoint) / "config.json";
   if (fs::exists(config_path)) load_run_config(app, argc, argv, config_path.string(), config);
   resolve_config(config);
   set_compute_threads(config.compute_threads);
@@ -115,6 +118,10 @@ int evaluate_checkpoint(CLI::App& app, int argc, char** argv, const std::string&
   data::DataLoader loader(std::move(test),
                           input.loader_options(false, config.batch_size, 0, config.threads));
   const EvalResult result = evaluate(*model, loader, input);
+  REMIX_CHECK(std::isfinite(result.loss),
+              "--eval-only: {} gives a test loss of {}: its weights are not a usable model (NaN "
+              "or infinite values; a run saves no checkpoint once its loss is not finite)",
+              checkpoint, result.loss);
   fmt::print("{}: test top-1 {:.2f}%  top-5 {:.2f}%  loss {:.4f}  ({} images)\n", checkpoint,
              100 * result.top1, 100 * result.top5, result.loss, result.images);
   nlohmann::json line = to_json(result);
@@ -125,15 +132,17 @@ int evaluate_checkpoint(CLI::App& app, int argc, char** argv, const std::string&
   return 0;
 }
 
-// The checkpoint and run directory named by --resume.
+// The checkpoint and run directory named by --resume: a file as given, or for a run directory
+// its newest complete checkpoint; none (a run stopped before its first save) gives an empty
+// checkpoint, and the run starts from its first epoch.
 std::pair<std::string, std::string> resume_paths(const std::string& resume) {
-  const bool is_directory = fs::is_directory(resume);
-  const fs::path checkpoint =
-      is_directory ? fs::path(resume) / "last.safetensors" : fs::path(resume);
-  REMIX_CHECK(fs::is_regular_file(checkpoint), "--resume: {} does not exist{}", checkpoint.string(),
-              is_directory ? " (a run directory holds last.safetensors once an epoch ends)" : "");
-  const fs::path directory = is_directory ? fs::path(resume) : checkpoint.parent_path();
-  return {checkpoint.string(), directory.empty() ? std::string(".") : directory.string()};
+  if (fs::is_directory(resume)) {
+    const std::optional<fs::path> newest = nn::CheckpointStore(resume).newest_complete();
+    return {newest ? newest->string() : std::string(), resume};
+  }
+  REMIX_CHECK(fs::is_regular_file(resume), "--resume: {} is neither a run directory nor a file",
+              resume);
+  return {resume, nn::CheckpointStore::run_directory_of(resume).string()};
 }
 
 // For --resume: loads the run's config (command-line options override it) and returns the
@@ -145,10 +154,15 @@ std::string prepare_resume(CLI::App& app, int argc, char** argv, const std::stri
               "directory");
   const auto [checkpoint, directory] = resume_paths(resume);
   const fs::path config_path = fs::path(directory) / "config.json";
-  REMIX_CHECK(fs::exists(config_path), "--resume: {} is missing; the run's settings come from it",
+  REMIX_CHECK(fs::exists(config_path),
+              "--resume: {} is missing; the run's settings come from it (a run writes it once "
+              "its data is loaded)",
               config_path.string());
   load_run_config(app, argc, argv, config_path.string(), config);
   config.out = directory;
+  if (checkpoint.empty())
+    fmt::print("{} holds no complete checkpoint yet: the run starts from its first epoch\n",
+               directory);
   return checkpoint;
 }
 

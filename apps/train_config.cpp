@@ -1,11 +1,16 @@
 // TrainConfig: command-line options, checks, automatic values and JSON (see train_config.h).
 #include "apps/train_config.h"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <fstream>
+#include <sstream>
+#include <thread>
 
+#include "apps/option_range.h"
 #include "augment/registry.h"
+#include "nn/json_guard.h"
 #include "nn/models/models.h"
 #include "tensor/backend.h"
 
@@ -20,6 +25,42 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
 
 namespace {
 
+// The range of every numeric setting: shown by --help, checked by resolve_config().
+constexpr OptionRange kPyramidDepth = integer_range(0, 1000);
+constexpr OptionRange kPyramidAlpha = real_range(0, 1000, false, false);
+constexpr OptionRange kSyntheticImages = integer_range(1, 1'000'000);
+constexpr OptionRange kCutoutSize = integer_range(1, 1024);
+constexpr OptionRange kBetaParameter = real_range(0, 1000, true, false);
+constexpr OptionRange kProbability = real_range(0, 1, false, false);
+constexpr OptionRange kRmAlpha = real_range(0, 1, true, false);
+constexpr OptionRange kRmOmega = real_range(0, 1000, false, false);
+constexpr OptionRange kEpochs = integer_range(1, 100'000);
+constexpr OptionRange kBatchSize = integer_range(1, 65'536);
+constexpr OptionRange kLearningRate = real_range(0, 100, true, false);
+constexpr OptionRange kMomentum = real_range(0, 1, false, true);
+constexpr OptionRange kWeightDecay = real_range(0, 1, false, true);
+constexpr OptionRange kGamma = real_range(0, 1, true, false);
+constexpr OptionRange kLabelSmoothing = real_range(0, 1, false, true);
+constexpr OptionRange kLoaderThreads = integer_range(0, 64);
+constexpr OptionRange kLogEvery = integer_range(1, 1'000'000'000);
+constexpr OptionRange kMaxSteps = integer_range(0, 1'000'000'000);
+
+// More compute threads than the machine runs at once only make every kernel wait for the
+// threads that share a core; hardware_concurrency() is 0 when unknown.
+OptionRange compute_threads_range() {
+  const unsigned cores = std::thread::hardware_concurrency();
+  return integer_range(0, cores > 0 ? cores : 256);
+}
+
+// CLI11 reads "-1" into an unsigned integer as 2^64 - 1; only digits are accepted.
+const CLI::Validator kUnsignedInteger(
+    [](std::string& text) {
+      const bool digits = !text.empty() && std::all_of(text.begin(), text.end(),
+                                                       [](char c) { return c >= '0' && c <= '9'; });
+      return digits ? std::string() : "expected a whole number in [0, 2^64 - 1], got " + text;
+    },
+    "UINT64");
+
 std::string augmentation_help() {
   std::string help = "Batch augmentation:";
   for (const auto& entry : augment::registered_augmentations())
@@ -31,17 +72,21 @@ void add_model_and_data_options(CLI::App& app, TrainConfig& c) {
   app.add_option("--model", c.model, "Architecture")
       ->check(CLI::IsMember(nn::model_names()))
       ->capture_default_str();
-  app.add_option("--pyramid-depth", c.pyramid_depth, "PyramidNet depth (0: the preset's)")
+  app.add_option("--pyramid-depth", c.pyramid_depth,
+                 with_range("PyramidNet depth (0: the preset's)", kPyramidDepth))
       ->capture_default_str();
-  app.add_option("--pyramid-alpha", c.pyramid_alpha, "PyramidNet widening (0: the preset's)")
+  app.add_option("--pyramid-alpha", c.pyramid_alpha,
+                 with_range("PyramidNet widening (0: the preset's)", kPyramidAlpha))
       ->capture_default_str();
   app.add_option("--data", c.data,
                  "synthetic | cifar10:DIR | cifar100:DIR | folder:DIR (DIR/train and DIR/test "
                  "hold one sub-folder per class)")
       ->capture_default_str();
-  app.add_option("--synthetic-train", c.synthetic_train, "Training images of the synthetic set")
+  app.add_option("--synthetic-train", c.synthetic_train,
+                 with_range("Training images of the synthetic set", kSyntheticImages))
       ->capture_default_str();
-  app.add_option("--synthetic-test", c.synthetic_test, "Test images of the synthetic set")
+  app.add_option("--synthetic-test", c.synthetic_test,
+                 with_range("Test images of the synthetic set", kSyntheticImages))
       ->capture_default_str();
   app.add_flag("--crop-flip,!--no-crop-flip", c.crop_flip,
                "Random crop (4-pixel padding) and flip of training images (default: on)");
@@ -51,17 +96,23 @@ void add_augmentation_options(CLI::App& app, TrainConfig& c) {
   app.add_option("--aug", c.aug, augmentation_help())
       ->check(CLI::IsMember(augment::augmentation_names()))
       ->capture_default_str();
-  app.add_option("--cutout-size", c.cutout_size, "Cutout: side of the erased square (pixels)")
+  app.add_option("--cutout-size", c.cutout_size,
+                 with_range("Cutout: side of the erased square (pixels)", kCutoutSize))
       ->capture_default_str();
-  app.add_option("--mixup-alpha", c.mixup_alpha, "Mixup: lam ~ Beta(alpha, alpha)")
+  app.add_option("--mixup-alpha", c.mixup_alpha,
+                 with_range("Mixup: lam ~ Beta(alpha, alpha)", kBetaParameter))
       ->capture_default_str();
-  app.add_option("--cutmix-beta", c.cutmix_beta, "CutMix: lam ~ Beta(beta, beta)")
+  app.add_option("--cutmix-beta", c.cutmix_beta,
+                 with_range("CutMix: lam ~ Beta(beta, beta)", kBetaParameter))
       ->capture_default_str();
-  app.add_option("--cutmix-prob", c.cutmix_prob, "CutMix: probability of mixing a batch")
+  app.add_option("--cutmix-prob", c.cutmix_prob,
+                 with_range("CutMix: probability of mixing a batch", kProbability))
       ->capture_default_str();
-  app.add_option("--rm-alpha", c.rm_alpha, "RecursiveMix: largest area ratio of the box")
+  app.add_option("--rm-alpha", c.rm_alpha,
+                 with_range("RecursiveMix: largest area ratio of the box", kRmAlpha))
       ->capture_default_str();
-  app.add_option("--rm-omega", c.rm_omega, "RecursiveMix: weight of the consistency loss")
+  app.add_option("--rm-omega", c.rm_omega,
+                 with_range("RecursiveMix: weight of the consistency loss", kRmOmega))
       ->capture_default_str();
   app.add_option("--rm-interp", c.rm_interp, "RecursiveMix: resize of the historical batch")
       ->check(CLI::IsMember({"nearest", "bilinear"}))
@@ -82,11 +133,15 @@ void add_augmentation_options(CLI::App& app, TrainConfig& c) {
 }
 
 void add_optimisation_options(CLI::App& app, TrainConfig& c) {
-  app.add_option("--epochs", c.epochs, "Training epochs")->capture_default_str();
-  app.add_option("--batch-size", c.batch_size, "Images per step")->capture_default_str();
-  app.add_option("--lr", c.lr, "Base learning rate")->capture_default_str();
-  app.add_option("--momentum", c.momentum, "SGD momentum")->capture_default_str();
-  app.add_option("--wd", c.wd, "Weight decay")->capture_default_str();
+  app.add_option("--epochs", c.epochs, with_range("Training epochs", kEpochs))
+      ->capture_default_str();
+  app.add_option("--batch-size", c.batch_size, with_range("Images per step", kBatchSize))
+      ->capture_default_str();
+  app.add_option("--lr", c.lr, with_range("Base learning rate", kLearningRate))
+      ->capture_default_str();
+  app.add_option("--momentum", c.momentum, with_range("SGD momentum", kMomentum))
+      ->capture_default_str();
+  app.add_option("--wd", c.wd, with_range("Weight decay", kWeightDecay))->capture_default_str();
   app.add_flag("--nesterov", c.nesterov, "Nesterov momentum (default: off)");
   app.add_option("--optimizer", c.optimizer, "Optimizer")
       ->check(CLI::IsMember({"sgd", "adamw"}))
@@ -95,13 +150,15 @@ void add_optimisation_options(CLI::App& app, TrainConfig& c) {
       ->check(CLI::IsMember({"cosine", "multistep"}))
       ->capture_default_str();
   app.add_option("--milestones", c.milestones,
-                 "Multistep: epochs where the rate is multiplied by --gamma, e.g. 150,225 "
-                 "(default: 50% and 75% of --epochs)")
+                 "Multistep: epochs where the rate is multiplied by --gamma, e.g. 150,225, "
+                 "increasing, each in [1, --epochs - 1] (default: 50% and 75% of --epochs)")
       ->delimiter(',');
-  app.add_option("--gamma", c.gamma, "Multistep: factor at each milestone")->capture_default_str();
-  app.add_option("--warmup", c.warmup, "Epochs of linear learning-rate warm-up")
+  app.add_option("--gamma", c.gamma, with_range("Multistep: factor at each milestone", kGamma))
       ->capture_default_str();
-  app.add_option("--label-smoothing", c.label_smoothing, "Label smoothing of the targets")
+  app.add_option("--warmup", c.warmup, "Epochs of linear learning-rate warm-up [0, --epochs]")
+      ->capture_default_str();
+  app.add_option("--label-smoothing", c.label_smoothing,
+                 with_range("Label smoothing of the targets", kLabelSmoothing))
       ->capture_default_str();
 }
 
@@ -112,47 +169,50 @@ void add_run_options(CLI::App& app, TrainConfig& c) {
                  "fp32 | bf16 | fp16 | auto (bf16 on CUDA, fp32 on the CPU, which has fp32 only)")
       ->check(CLI::IsMember({"fp32", "bf16", "fp16", "auto"}))
       ->capture_default_str();
-  app.add_option("--seed", c.seed, "Seed of every random draw (model, data order, augmentation)")
+  app.add_option("--seed", c.seed,
+                 "Seed of every random draw (model, data order, augmentation) [0, 2^64 - 1]")
+      ->check(kUnsignedInteger)
       ->capture_default_str();
   app.add_option("--threads", c.threads,
-                 "Loader worker threads (0: batches made in the training thread)")
+                 with_range("Loader worker threads (0: batches made in the training thread)",
+                            kLoaderThreads))
       ->capture_default_str();
   app.add_option("--compute-threads", c.compute_threads,
-                 "OpenMP threads of the CPU kernels (0: OMP_NUM_THREADS, else one per core); on "
-                 "cores shared with other work, 1 can be much faster")
+                 with_range("OpenMP threads of the CPU kernels (0: OMP_NUM_THREADS, else one per "
+                            "core; at most the machine's hardware threads); on cores shared with "
+                            "other work, 1 can be much faster",
+                            compute_threads_range()))
       ->capture_default_str();
   app.add_option("--out", c.out,
                  "Output directory (default: runs/<model>-<aug>-<data>-<date>-<time>)");
-  app.add_option("--log-every", c.log_every,
-                 "Batches between progress lines when the output is not a terminal")
+  app.add_option(
+         "--log-every", c.log_every,
+         with_range("Batches between progress lines when the output is not a terminal", kLogEvery))
       ->capture_default_str();
   app.add_option("--max-steps-per-epoch", c.max_steps_per_epoch,
-                 "Stop each epoch after this many batches (0: whole epochs); for quick trials")
+                 with_range("Stop each epoch after this many batches (0: whole epochs); for "
+                            "quick trials",
+                            kMaxSteps))
       ->capture_default_str();
 }
 
 void check_ranges(const TrainConfig& c) {
-  REMIX_CHECK(c.epochs > 0, "--epochs must be positive, got {}", c.epochs);
-  REMIX_CHECK(c.batch_size > 0, "--batch-size must be positive, got {}", c.batch_size);
-  REMIX_CHECK(c.lr > 0, "--lr must be positive, got {}", c.lr);
-  REMIX_CHECK(c.momentum >= 0 && c.momentum < 1, "--momentum must be in [0, 1), got {}",
-              c.momentum);
-  REMIX_CHECK(c.wd >= 0, "--wd must be >= 0, got {}", c.wd);
-  REMIX_CHECK(c.gamma > 0, "--gamma must be positive, got {}", c.gamma);
-  REMIX_CHECK(c.warmup >= 0 && c.warmup <= c.epochs, "--warmup must be in [0, --epochs], got {}",
-              c.warmup);
-  REMIX_CHECK(c.label_smoothing >= 0 && c.label_smoothing < 1,
-              "--label-smoothing must be in [0, 1), got {}", c.label_smoothing);
-  REMIX_CHECK(c.synthetic_train > 0 && c.synthetic_test > 0,
-              "--synthetic-train and --synthetic-test must be positive, got {} and {}",
-              c.synthetic_train, c.synthetic_test);
-  REMIX_CHECK(c.pyramid_depth >= 0 && c.pyramid_alpha >= 0,
-              "--pyramid-depth and --pyramid-alpha must be >= 0 (0: the preset's)");
-  REMIX_CHECK(c.threads >= 0, "--threads must be >= 0, got {}", c.threads);
-  REMIX_CHECK(c.compute_threads >= 0, "--compute-threads must be >= 0, got {}", c.compute_threads);
-  REMIX_CHECK(c.log_every > 0, "--log-every must be positive, got {}", c.log_every);
-  REMIX_CHECK(c.max_steps_per_epoch >= 0, "--max-steps-per-epoch must be >= 0, got {}",
-              c.max_steps_per_epoch);
+  check_in_range("--epochs", c.epochs, kEpochs);
+  check_in_range("--batch-size", c.batch_size, kBatchSize);
+  check_in_range("--lr", c.lr, kLearningRate);
+  check_in_range("--momentum", c.momentum, kMomentum);
+  check_in_range("--wd", c.wd, kWeightDecay);
+  check_in_range("--gamma", c.gamma, kGamma);
+  check_in_range("--warmup", c.warmup, integer_range(0, c.epochs));
+  check_in_range("--label-smoothing", c.label_smoothing, kLabelSmoothing);
+  check_in_range("--synthetic-train", c.synthetic_train, kSyntheticImages);
+  check_in_range("--synthetic-test", c.synthetic_test, kSyntheticImages);
+  check_in_range("--pyramid-depth", c.pyramid_depth, kPyramidDepth);
+  check_in_range("--pyramid-alpha", c.pyramid_alpha, kPyramidAlpha);
+  check_in_range("--threads", c.threads, kLoaderThreads);
+  check_in_range("--compute-threads", c.compute_threads, compute_threads_range());
+  check_in_range("--log-every", c.log_every, kLogEvery);
+  check_in_range("--max-steps-per-epoch", c.max_steps_per_epoch, kMaxSteps);
   for (size_t i = 0; i < c.milestones.size(); ++i)
     REMIX_CHECK(c.milestones[i] > 0 && c.milestones[i] < c.epochs &&
                     (i == 0 || c.milestones[i] > c.milestones[i - 1]),
@@ -161,14 +221,12 @@ void check_ranges(const TrainConfig& c) {
 }
 
 void check_augmentation_ranges(const TrainConfig& c) {
-  REMIX_CHECK(c.cutout_size > 0, "--cutout-size must be positive, got {}", c.cutout_size);
-  REMIX_CHECK(c.mixup_alpha > 0, "--mixup-alpha must be positive, got {}", c.mixup_alpha);
-  REMIX_CHECK(c.cutmix_beta > 0, "--cutmix-beta must be positive, got {}", c.cutmix_beta);
-  REMIX_CHECK(c.cutmix_prob >= 0 && c.cutmix_prob <= 1, "--cutmix-prob must be in [0, 1], got {}",
-              c.cutmix_prob);
-  REMIX_CHECK(c.rm_alpha > 0 && c.rm_alpha <= 1, "--rm-alpha must be in (0, 1], got {}",
-              c.rm_alpha);
-  REMIX_CHECK(c.rm_omega >= 0, "--rm-omega must be >= 0, got {}", c.rm_omega);
+  check_in_range("--cutout-size", c.cutout_size, kCutoutSize);
+  check_in_range("--mixup-alpha", c.mixup_alpha, kBetaParameter);
+  check_in_range("--cutmix-beta", c.cutmix_beta, kBetaParameter);
+  check_in_range("--cutmix-prob", c.cutmix_prob, kProbability);
+  check_in_range("--rm-alpha", c.rm_alpha, kRmAlpha);
+  check_in_range("--rm-omega", c.rm_omega, kRmOmega);
 }
 
 void check_names(const TrainConfig& c) {
@@ -202,6 +260,21 @@ void resolve_device_and_precision(TrainConfig& c) {
               "--precision {} needs a CUDA device: the CPU computes in fp32 only (use --precision "
               "fp32 or auto)",
               c.precision);
+}
+
+// Equality of JSON values, except that integers compare exactly: nlohmann casts one side to the
+// other's type, so that -1 equals 2^64 - 1.
+bool same_value(const nlohmann::json& a, const nlohmann::json& b) {
+  if (a.is_array() && b.is_array())
+    return a.size() == b.size() &&
+           std::equal(a.begin(), a.end(), b.begin(),
+                      [](const auto& x, const auto& y) { return same_value(x, y); });
+  if (!a.is_number_integer() || !b.is_number_integer()) return a == b;
+  const bool a_negative = !a.is_number_unsigned() && a.get<int64_t>() < 0;
+  const bool b_negative = !b.is_number_unsigned() && b.get<int64_t>() < 0;
+  if (a_negative || b_negative)
+    return a_negative == b_negative && a.get<int64_t>() == b.get<int64_t>();
+  return a.get<uint64_t>() == b.get<uint64_t>();
 }
 
 std::string data_label(const std::string& data) {
@@ -263,22 +336,44 @@ TrainConfig config_from_json(const nlohmann::json& json) {
   REMIX_CHECK(json.is_object(), "a training config must be a JSON object, got {}",
               json.type_name());
   const nlohmann::json known = to_json(TrainConfig{});
-  for (const auto& [key, value] : json.items())
+  for (const auto& [key, value] : json.items()) {
     REMIX_CHECK(known.contains(key), "unknown training setting '{}' in the config", key);
+    // Converting a fraction to an integer setting would cut it, and one beyond the integer's
+    // range is undefined behaviour: whole numbers only (the milestones are the one list).
+    const bool wants_integers = known[key].is_number_integer() || known[key].is_array();
+    const bool integers = value.is_array()
+                              ? std::all_of(value.begin(), value.end(),
+                                            [](const auto& v) { return v.is_number_integer(); })
+                              : value.is_number_integer();
+    REMIX_CHECK(!wants_integers || integers, "training setting '{}' must be {}, got {}", key,
+                value.is_array() ? "a list of whole numbers" : "a whole number", value.dump());
+  }
+  TrainConfig config;
   try {
-    return json.get<TrainConfig>();
+    config = json.get<TrainConfig>();
   } catch (const nlohmann::json::exception& e) {
     throw_error(fmt::format("a training setting has the wrong type: {}", e.what()));
   }
+  // A number that does not fit its setting's type converts silently (-1 into the unsigned
+  // seed, 2.5 into the integer epochs, 1e10 into the int thread count): writing the config
+  // back shows it.
+  const nlohmann::json read_back = to_json(config);
+  for (const auto& [key, value] : json.items())
+    REMIX_CHECK(same_value(read_back[key], value),
+                "training setting '{}' cannot be {} (read as {})", key, value.dump(),
+                read_back[key].dump());
+  return config;
 }
 
 TrainConfig read_config_file(const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   REMIX_CHECK(in.good(), "cannot read the training config {}", path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  REMIX_CHECK(!in.bad(), "cannot read the training config {}", path);
+  const nlohmann::json json = nn::parse_json(text.str(), path);
   try {
-    return config_from_json(nlohmann::json::parse(in));
-  } catch (const nlohmann::json::parse_error& e) {
-    throw_error(fmt::format("{} is not valid JSON: {}", path, e.what()));
+    return config_from_json(json);
   } catch (const Error& e) {
     throw_error(fmt::format("{}: {}", path, e.what()));
   }

@@ -3,12 +3,12 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 
 #include "apps/data_source.h"
 #include "apps/evaluate.h"
 #include "data/dataset.h"
 #include "nn/checkpoint.h"
+#include "nn/json_guard.h"
 #include "tensor/primitives.h"
 
 namespace remix::app {
@@ -49,7 +49,8 @@ void add_with_prefix(nn::NamedTensors& to, const nn::NamedTensors& from,
 Trainer::Trainer(const TrainConfig& config, TrainerHooks hooks)
     : config_(config),
       hooks_(std::move(hooks)),
-      input_(config_device(config), compute_dtype(config), config.crop_flip) {
+      input_(config_device(config), compute_dtype(config), config.crop_flip),
+      store_(config.out) {
   set_compute_threads(config_.compute_threads);
   const Clock::time_point load_start = Clock::now();
   TrainTestData data = load_data(config_);
@@ -79,10 +80,10 @@ int64_t Trainer::steps_per_epoch() const {
 }
 
 std::string Trainer::last_checkpoint() const {
-  return (fs::path(config_.out) / "last.safetensors").string();
+  return store_.link_path("last").string();
 }
 std::string Trainer::best_checkpoint() const {
-  return (fs::path(config_.out) / "best.safetensors").string();
+  return store_.link_path("best").string();
 }
 
 void Trainer::reset_sums() {
@@ -92,7 +93,7 @@ void Trainer::reset_sums() {
 
 // ------------------------------------------------------------------------------- checkpoints
 
-void Trainer::save(const std::string& path) const {
+void Trainer::save(bool new_best) const {
   nn::TrainingProgress progress;
   progress.step = optimizer_->step_count();
   nlohmann::json& info = progress.info;  // read back by resume()
@@ -100,6 +101,7 @@ void Trainer::save(const std::string& path) const {
   info["batch"] = position_.batch;
   info["images"] = sums_.images;
   info["best_top1"] = best_top1_;
+  info["best_step"] = best_step_;
   info["elapsed_s"] = elapsed_seconds();
   info["model"] = config_.model;  // for people reading the file
   info["aug"] = config_.aug;
@@ -107,7 +109,25 @@ void Trainer::save(const std::string& path) const {
   add_with_prefix(progress.extra, augmentation_->state(), "augment.");
   if (const nn::GradScaler* scaler = step_->grad_scaler())
     add_with_prefix(progress.extra, scaler->state_dict(), "grad_scaler.");
-  nn::save_checkpoint(path, *model_, *optimizer_, progress);
+  store_.write(*model_, *optimizer_, progress);
+  // best before last: a kill in between leaves best newer than what last calls the best, never
+  // older.
+  if (new_best) store_.link("best", progress.step);
+  store_.link("last", progress.step);
+  store_.remove_unlinked();
+}
+
+// The run goes on from the checkpoint just loaded: last names it, best names the best one it
+// knows, and what came after it (saved before a rewind, or by a save that a kill cut short
+// before its links were switched) is deleted, so that no later save finds a stale unit.
+void Trainer::relink_after_resume(int64_t step) {
+  if (!fs::exists(store_.model_path(step))) return;  // not one of this run's units
+  if (best_step_ >= 0 && fs::exists(store_.model_path(best_step_)))
+    store_.link("best", best_step_);
+  else if (store_.linked_step("best").value_or(-1) > step)
+    store_.unlink("best");
+  store_.link("last", step);
+  store_.remove_unlinked();
 }
 
 void Trainer::resume(const std::string& checkpoint_path) {
@@ -115,13 +135,18 @@ void Trainer::resume(const std::string& checkpoint_path) {
   const Device device = input_.device();
   try {
     const nlohmann::json& info = progress.info;
-    position_ = {info.at("epoch").get<int64_t>(), info.at("batch").get<int64_t>()};
-    sums_.images = info.at("images").get<int64_t>();
-    best_top1_ = info.at("best_top1").get<double>();
-    elapsed_before_ = info.at("elapsed_s").get<double>();
+    const auto integer = [&info](const char* key) { return nn::json_int64(info.at(key), key); };
+    const auto number = [&info](const char* key) { return nn::json_double(info.at(key), key); };
+    position_ = {integer("epoch"), integer("batch")};
+    sums_.images = integer("images");
+    best_top1_ = number("best_top1");
+    best_step_ = info.contains("best_step") ? integer("best_step") : -1;
+    elapsed_before_ = number("elapsed_s");
   } catch (const nlohmann::json::exception& e) {
     throw_error(
         fmt::format("{}: the training progress is incomplete: {}", checkpoint_path, e.what()));
+  } catch (const Error& e) {
+    throw_error(fmt::format("{}: the training progress is wrong: {}", checkpoint_path, e.what()));
   }
   REMIX_CHECK(position_.epoch >= 0 && position_.batch >= 0 && position_.batch < steps_per_epoch(),
               "{} stopped at batch {} of epoch {}, but an epoch of this run has {} batches: resume "
@@ -134,6 +159,7 @@ void Trainer::resume(const std::string& checkpoint_path) {
   if (nn::GradScaler* scaler = step_->grad_scaler(); scaler && !scaler_state.empty())
     scaler->load_state_dict(scaler_state);
   truncate_metrics((fs::path(config_.out) / "metrics.jsonl").string(), position_.epoch);
+  relink_after_resume(progress.step);
   resumed_ = true;
 }
 
@@ -141,14 +167,16 @@ void Trainer::resume(const std::string& checkpoint_path) {
 
 void Trainer::prepare_output_directory() {
   fs::create_directories(config_.out);
-  REMIX_CHECK(resumed_ || !fs::exists(last_checkpoint()),
-              "{} already holds a run ({} exists): continue it with --resume {}, or choose "
-              "another --out",
-              config_.out, last_checkpoint(), config_.out);
+  const bool holds_a_run =
+      fs::exists(fs::symlink_status(last_checkpoint())) || store_.newest_complete().has_value();
+  REMIX_CHECK(resumed_ || !holds_a_run,
+              "{} already holds a run (a checkpoint exists): continue it with --resume {}, or "
+              "choose another --out",
+              config_.out, config_.out);
   if (!resumed_) std::filesystem::remove(fs::path(config_.out) / "metrics.jsonl");
-  std::ofstream file(fs::path(config_.out) / "config.json", std::ios::trunc);
-  file << to_json(config_).dump(2) << '\n';
-  REMIX_CHECK(file.good(), "cannot write {}/config.json", config_.out);
+  const std::string text = to_json(config_).dump(2) + '\n';
+  nn::write_file_atomically((fs::path(config_.out) / "config.json").string(),
+                            std::vector<uint8_t>(text.begin(), text.end()));
 }
 
 TrainResult Trainer::run() {
@@ -183,7 +211,7 @@ Trainer::EpochEnd Trainer::train_epoch(ProgressDisplay& display) {
   while (position_.batch < steps) {
     if (hooks_.stop_requested && hooks_.stop_requested()) {
       const bool finite = std::isfinite(sums_.loss.item());
-      if (finite) save(last_checkpoint());  // a NaN never overwrites a checkpoint
+      if (finite) save(false);  // a NaN never overwrites a checkpoint
       return finite ? EpochEnd::interrupted : EpochEnd::diverged;
     }
     std::optional<data::Batch> batch = train_loader_->next();
@@ -237,9 +265,11 @@ bool Trainer::finish_epoch(TrainResult& result) {
   m.elapsed_s = elapsed_seconds();
   append_metrics((fs::path(config_.out) / "metrics.jsonl").string(), m);
   const bool improved = m.test_top1 > best_top1_;
-  if (improved) best_top1_ = m.test_top1;
-  save(last_checkpoint());
-  if (improved) save(best_checkpoint());
+  if (improved) {
+    best_top1_ = m.test_top1;
+    best_step_ = optimizer_->step_count();
+  }
+  save(improved);
   fmt::print(hooks_.out, "{}\n", format_epoch_line(m, config_.epochs));
   std::fflush(hooks_.out);
   result.epochs.push_back(m);

@@ -3,16 +3,17 @@
 //   for each epoch:  (RecursiveMix history reset, running sums reset)
 //     for each batch:  lr = schedule(epoch, batch); TrainStep on a generator seeded by
 //                      (seed, epoch, batch); add loss and correct count to running sums
-//     evaluate on the test set; append a line to metrics.jsonl; save last.safetensors, and
-//     best.safetensors when test top-1 improved
+//     evaluate on the test set; append a line to metrics.jsonl; save a checkpoint, which becomes
+//     last.safetensors, and best.safetensors too when test top-1 improved
 //
-// Output directory (config.out): config.json, metrics.jsonl, last.safetensors and
-// best.safetensors, each with its .state.safetensors (nn/checkpoint.h).
+// Output directory (config.out): config.json, metrics.jsonl, and the checkpoints: one folder per
+// saved step under checkpoints/, named by the links last.safetensors and best.safetensors
+// (nn/checkpoint_store.h: each checkpoint survives a kill at any instant whole, or not at all).
 //
 // Stops:
 //   - stop_requested() (Ctrl-C) is checked between steps: the exact position (epoch and next
-//     batch), the running sums, the augmentation's history and the GradScaler are saved to
-//     last.safetensors, so resume() continues as if nothing had happened;
+//     batch), the running sums, the augmentation's history and the GradScaler are saved as the
+//     last checkpoint, so resume() continues as if nothing had happened;
 //   - a NaN or inf loss, checked whenever the loss is read for the progress display and at the
 //     end of every epoch (never every step: on a GPU that would synchronise), stops training
 //     without writing any checkpoint, so the last one stays good.
@@ -31,6 +32,7 @@
 #include "apps/progress.h"
 #include "apps/setup.h"
 #include "apps/train_step.h"
+#include "nn/checkpoint_store.h"
 
 namespace remix::app {
 
@@ -66,7 +68,9 @@ class Trainer {
   Trainer(const TrainConfig& config, TrainerHooks hooks);
 
   // Restores a checkpoint of this run (model, optimizer, position, running sums, augmentation
-  // and GradScaler state, best accuracy) and truncates metrics.jsonl to its completed epochs.
+  // and GradScaler state, best accuracy), truncates metrics.jsonl to its completed epochs, and
+  // points the run's links at it (later checkpoints, if any, are deleted: the run goes on from
+  // here).
   void resume(const std::string& checkpoint_path);
   // Trains from the current position to the last epoch, writing into config.out.
   TrainResult run();
@@ -75,7 +79,7 @@ class Trainer {
   nn::Classifier& model() { return *model_; }
   RunPosition position() const { return position_; }
   int64_t steps_per_epoch() const;
-  std::string last_checkpoint() const;
+  std::string last_checkpoint() const;  // the links: RUN/last.safetensors, RUN/best.safetensors
   std::string best_checkpoint() const;
 
  private:
@@ -91,7 +95,8 @@ class Trainer {
   void train_batch(const data::Batch& batch);
   bool show_progress(ProgressDisplay& display);  // false when the loss is not finite
   bool finish_epoch(TrainResult& result);        // false when the epoch diverged
-  void save(const std::string& path) const;
+  void save(bool new_best) const;  // a checkpoint of this step: last, and best when new_best
+  void relink_after_resume(int64_t step);
   void reset_sums();
   double elapsed_seconds() const;
   TrainResult stop(TrainResult result, TrainOutcome outcome);
@@ -110,7 +115,9 @@ class Trainer {
 
   RunPosition position_;
   RunningSums sums_;
+  nn::CheckpointStore store_;
   double best_top1_ = -1;      // -1: no epoch evaluated yet
+  int64_t best_step_ = -1;     // the optimizer step of the best checkpoint; -1: none yet
   double elapsed_before_ = 0;  // training seconds of earlier (resumed) sessions
   bool resumed_ = false;
   // This session: when run() started, and the epoch's clock and image count for images/s.

@@ -3,6 +3,7 @@
 
 #include <cstring>
 #include <numeric>
+#include <system_error>
 
 namespace remix::data {
 
@@ -23,21 +24,38 @@ DataLoader::DataLoader(Dataset dataset, LoaderOptions options)
   REMIX_CHECK(options_.crop_padding >= 0, "DataLoader: crop_padding must be >= 0, got {}",
               options_.crop_padding);
   slots_.resize(static_cast<size_t>(options_.prefetch));
-  for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { worker_loop(); });
+  try {
+    for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { worker_loop(); });
+  } catch (const std::system_error& e) {
+    // The destructor does not run for a constructor that throws, and a joinable std::thread
+    // destroyed unjoined ends the program: stop and join the workers that did start.
+    const size_t started = workers_.size();
+    stop_workers();
+    throw_error(
+        fmt::format("DataLoader: could not start worker thread {} of {} ({}); use fewer "
+                    "loader threads",
+                    started + 1, options_.workers, e.what()));
+  }
 }
 
 DataLoader::~DataLoader() {
+  stop_workers();
+}
+
+void DataLoader::stop_workers() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
   work_cv_.notify_all();
   for (std::thread& t : workers_) t.join();
+  workers_.clear();
 }
 
 int64_t DataLoader::num_batches() const {
   const int64_t n = dataset_.size(), b = options_.batch_size;
-  return options_.drop_last ? n / b : (n + b - 1) / b;
+  // Not (n + b - 1) / b, which overflows for a batch size near the int64_t maximum.
+  return n / b + (!options_.drop_last && n % b != 0 ? 1 : 0);
 }
 
 std::vector<int64_t> DataLoader::epoch_order(int64_t epoch) const {
@@ -71,7 +89,7 @@ void DataLoader::start_epoch(int64_t epoch, int64_t first_batch) {
 
 std::vector<int64_t> DataLoader::rows_of(int64_t index) const {
   const int64_t begin = index * options_.batch_size;
-  const int64_t end = std::min(begin + options_.batch_size, dataset_.size());
+  const int64_t end = begin + std::min(options_.batch_size, dataset_.size() - begin);
   return {order_.begin() + begin, order_.begin() + end};
 }
 

@@ -87,6 +87,7 @@ class DataLoader {
   Batch make_batch(int64_t epoch, int64_t index, const std::vector<int64_t>& rows) const;
   bool can_produce() const;  // under mutex_
   void worker_loop();
+  void stop_workers();  // asks every worker to end and joins it
 
   const Dataset dataset_;
   const LoaderOptions options_;

@@ -3,9 +3,9 @@
 //
 // Only the JPEG, PNG and BMP decoders are compiled: the packaged version has published
 // vulnerabilities, most of them in its GIF decoder, and remix needs no other format. Image sides
-// are capped at kMaxImageDimension, the header is checked before decoding, JPEG Huffman tables
-// are checked for a known overflow of this version, and stb never opens files itself
-// (STBI_NO_STDIO): it only sees bytes that the caller read.
+// are capped at kMaxImageDimension, the header is checked before decoding, the bytes pass the
+// checks of data/stb_guard.h (what this version of stb trusts and should not) before stb sees
+// them, and stb never opens files itself (STBI_NO_STDIO): it only sees bytes that the caller read.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "data/image_decoder.h"
+#include "data/stb_guard.h"
 
 #define STBI_ONLY_JPEG
 #define STBI_ONLY_PNG
@@ -48,61 +49,38 @@ std::string refusal_reason(const std::vector<uint8_t>& bytes) {
   return fmt::format("corrupt or unsupported image ({})", reason ? reason : "unknown reason");
 }
 
-// stb_image 2.27 trusts the symbol counts of a JPEG Huffman table (a DHT segment): when they sum
-// to more than 256 it writes past its 256-entry symbol array, as nothing bounds the sum. So
-// every marker segment of a JPEG is walked before stb sees the file, and a DHT segment with a
-// table of more than 256 symbols, or with tables overrunning the segment, refuses the file.
-// Segments are skipped by their length, and entropy-coded data (after SOS) is scanned byte by byte
-// for the next marker (0xFF followed by anything but 0x00, a fill 0xFF or a restart marker).
-bool jpeg_huffman_tables_fit(const std::vector<uint8_t>& b) {
-  const size_t n = b.size();
-  size_t pos = 2;  // after the SOI marker
-  while (pos + 1 < n) {
-    const uint8_t marker = b[pos + 1];
-    const bool standalone = marker == 0x00 || marker == 0xFF || marker == 0x01 ||
-                            (marker >= 0xD0 && marker <= 0xD8);  // no length follows
-    if (b[pos] != 0xFF || standalone) {
-      ++pos;  // entropy-coded data, stuffing or a restart marker
-      continue;
-    }
-    if (marker == 0xD9) return true;  // end of image
-    if (pos + 3 >= n) return true;    // truncated: stb reports it
-    const size_t length = static_cast<size_t>(b[pos + 2]) << 8 | b[pos + 3];
-    const size_t end = std::min(pos + 2 + length, n);
-    if (marker == 0xC4)  // DHT: one or more (class/id byte, 16 counts, symbols) tables
-      for (size_t t = pos + 4; t < end;) {
-        if (t + 17 > end) return false;
-        size_t symbols = 0;
-        for (size_t i = 1; i <= 16; ++i) symbols += b[t + i];
-        if (symbols > 256) return false;
-        t += 17 + symbols;
-      }
-    pos = std::max(end, pos + 2);
-  }
-  return true;
-}
-
-}  // namespace
-
-bool read_image_header(const std::vector<uint8_t>& bytes, ImageHeader& header, std::string& error) {
+// The bytes stb may see: `bytes` itself, or a repaired copy kept in `storage` (a PNG without
+// its empty IDAT chunks); nullptr with `error` set when stb must not see them at all.
+const std::vector<uint8_t>* bytes_for_stb(const std::vector<uint8_t>& bytes,
+                                          std::vector<uint8_t>& storage, std::string& error) {
   if (bytes.empty() || bytes.size() > static_cast<size_t>(INT_MAX)) {
     error = bytes.empty() ? "empty file" : "file too large to be an image";
-    return false;
+    return nullptr;
   }
   if (starts_with(bytes, "GIF8")) {  // refused here, before stb sees a single byte of it
     error = refusal_reason(bytes);
-    return false;
+    return nullptr;
   }
-  if (starts_with(bytes, "\xFF\xD8") && !jpeg_huffman_tables_fit(bytes)) {
-    error = "corrupt JPEG (a Huffman table holds more than 256 symbols or overruns its segment)";
-    return false;
-  }
-  const int length = static_cast<int>(bytes.size());
-  if (!stbi_info_from_memory(bytes.data(), length, &header.width, &header.height,
-                             &header.channels)) {
+  for (auto check : {stb_guard::jpeg_problem, stb_guard::png_problem, stb_guard::bmp_problem})
+    if (std::string problem = check(bytes); !problem.empty()) {
+      error = std::move(problem);
+      return nullptr;
+    }
+  if (!stb_guard::png_has_empty_idat(bytes)) return &bytes;
+  storage = stb_guard::png_without_empty_idat(bytes);
+  return &storage;
+}
+
+bool read_checked_header(const std::vector<uint8_t>& bytes, ImageHeader& header,
+                         std::string& error) {
+  if (!stbi_info_from_memory(bytes.data(), static_cast<int>(bytes.size()), &header.width,
+                             &header.height, &header.channels)) {
     error = refusal_reason(bytes);
     return false;
   }
+  // stb reports a BMP stored top down (its rows in reading order) with a negative height.
+  if (starts_with(bytes, "BM") && header.height < 0 && header.height > INT_MIN)
+    header.height = -header.height;
   if (header.width < 1 || header.height < 1 || header.width > kMaxImageDimension ||
       header.height > kMaxImageDimension || header.channels < 1 || header.channels > 4) {
     error = fmt::format("image header claims {}x{} with {} channels, expected sides in 1..{}",
@@ -112,14 +90,24 @@ bool read_image_header(const std::vector<uint8_t>& bytes, ImageHeader& header, s
   return true;
 }
 
+}  // namespace
+
+bool read_image_header(const std::vector<uint8_t>& bytes, ImageHeader& header, std::string& error) {
+  std::vector<uint8_t> storage;
+  const std::vector<uint8_t>* checked = bytes_for_stb(bytes, storage, error);
+  return checked != nullptr && read_checked_header(*checked, header, error);
+}
+
 bool decode_rgb(const std::vector<uint8_t>& bytes, DecodedImage& image, std::string& error) {
+  std::vector<uint8_t> storage;
+  const std::vector<uint8_t>* checked = bytes_for_stb(bytes, storage, error);
   ImageHeader header;
-  if (!read_image_header(bytes, header, error)) return false;
+  if (checked == nullptr || !read_checked_header(*checked, header, error)) return false;
   int width = 0, height = 0, channels_in_file = 0;
-  uint8_t* pixels = stbi_load_from_memory(bytes.data(), static_cast<int>(bytes.size()), &width,
-                                          &height, &channels_in_file, 3);
+  uint8_t* pixels = stbi_load_from_memory(checked->data(), static_cast<int>(checked->size()),
+                                          &width, &height, &channels_in_file, 3);
   if (pixels == nullptr) {
-    error = refusal_reason(bytes);
+    error = refusal_reason(*checked);
     return false;
   }
   if (width != header.width || height != header.height) {  // the header lied: do not trust it

@@ -4,9 +4,11 @@
 
 #include <charconv>
 #include <cstring>
+#include <filesystem>
 #include <set>
 
 #include "nn/conv.h"
+#include "nn/json_guard.h"
 
 namespace remix::nn {
 
@@ -171,8 +173,12 @@ void save_checkpoint(const std::string& model_path, const Module& model, const O
   save_model(model_path, model, {{"remix.step", step}});
 }
 
-TrainingProgress load_checkpoint(const std::string& model_path, Module& model,
+TrainingProgress load_checkpoint(const std::string& link_or_file, Module& model,
                                  Optimizer& optimizer) {
+  // A link (RUN/last.safetensors) stands for the file it names, beside which the state is.
+  std::error_code unresolved;
+  const std::filesystem::path resolved = std::filesystem::canonical(link_or_file, unresolved);
+  const std::string model_path = unresolved ? link_or_file : resolved.string();
   const std::string state_path = state_path_for(model_path);
   const SafetensorsFile model_file = read_safetensors(model_path);
   const SafetensorsFile state_file = read_safetensors(state_path);
@@ -200,12 +206,7 @@ TrainingProgress load_checkpoint(const std::string& model_path, Module& model,
   const auto info = state_file.metadata.find("remix.progress");
   REMIX_CHECK(info != state_file.metadata.end(), "{}: metadata 'remix.progress' is missing",
               state_path);
-  try {
-    progress.info = nlohmann::json::parse(info->second);
-  } catch (const nlohmann::json::exception& e) {
-    throw_error(
-        fmt::format("{}: metadata 'remix.progress' is not valid JSON: {}", state_path, e.what()));
-  }
+  progress.info = parse_json(info->second, state_path + ": metadata 'remix.progress'");
   import_model(model, model_file, model_path);
   try {
     optimizer.load_state_dict(optimizer_state);

@@ -13,7 +13,8 @@
 //   metadata  "remix.optimizer_step" (the optimizer's step count), "remix.progress" (a JSON text
 //             the trainer fills: epoch, generator states, best accuracy, ...)
 // Both files carry the same "remix.step" metadata; loading checks that they match, which catches
-// a pair torn by a save killed between the two renames. Loading is strict: every missing or
+// a pair put together by hand. (A trainer keeps each pair in a folder of its own, written and
+// switched into place as one unit: checkpoint_store.h.) Loading is strict: every missing or
 // unexpected key and every shape or dtype mismatch is an error naming the file and the key.
 #pragma once
 
@@ -49,7 +50,8 @@ struct TrainingProgress {
 // Writes the model file and its state file (each atomically).
 void save_checkpoint(const std::string& model_path, const Module& model, const Optimizer& optimizer,
                      const TrainingProgress& progress);
-// Restores the model and the optimizer and returns the saved progress.
+// Restores the model and the optimizer and returns the saved progress. A symbolic link to a
+// model file (RUN/last.safetensors, see checkpoint_store.h) is followed first.
 TrainingProgress load_checkpoint(const std::string& model_path, Module& model,
                                  Optimizer& optimizer);
 

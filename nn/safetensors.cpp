@@ -13,6 +13,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "nn/json_guard.h"
+
 namespace remix::nn {
 
 static_assert(std::endian::native == std::endian::little,
@@ -167,9 +169,11 @@ SafetensorsFile decode_safetensors(const std::vector<uint8_t>& bytes, const std:
               "{}: header length {} is larger than the file ({} "
               "bytes): truncated?",
               origin, length, bytes.size());
+  const std::string_view text(reinterpret_cast<const char*>(bytes.data()) + 8, length);
+  check_json_nesting(text, origin + ": the header");
   Json header;
   try {
-    header = Json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<int64_t>(length));
+    header = Json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     throw_error(fmt::format("{}: the header is not valid JSON: {}", origin, e.what()));
   }

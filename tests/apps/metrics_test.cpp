@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <numeric>
 
 #include "apps/progress.h"
@@ -72,6 +74,53 @@ TEST(MetricsFile, AppendsReadsBackAndTruncatesToAnEpoch) {
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines.back().epoch, 2);
   EXPECT_TRUE(read_metrics(dir / "missing.jsonl").empty());
+}
+
+TEST(MetricsFile, ALastLineCutShortIsDroppedAndAResumeRewritesTheFileWithoutIt) {
+  testing::TemporaryDirectory dir;
+  const std::string path = dir / "metrics.jsonl";
+  EpochMetrics m;
+  m.epoch = 1;
+  append_metrics(path, m);
+  const std::string line = to_json(m).dump();
+  std::ofstream(path, std::ios::app) << line.substr(0, line.size() / 2);  // no newline
+  EXPECT_EQ(read_metrics(path).size(), 1u);
+  truncate_metrics(path, 5);
+  std::ifstream in(path);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, line + "\n");
+}
+
+TEST(MetricsFile, ALineNestedTooDeepIsAnErrorNamingTheLine) {
+  testing::TemporaryDirectory dir;
+  const std::string path = dir / "metrics.jsonl";
+  std::ofstream(path) << to_json(EpochMetrics{}).dump() << "\n"
+                      << std::string(100'000, '[') << std::string(100'000, ']') << "\n";
+  try {
+    read_metrics(path);
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("metrics.jsonl line 2: JSON nested more than 64"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(MetricsFile, AnEpochThatIsNotAWholeNumberIsAnErrorNotAConversion) {
+  testing::TemporaryDirectory dir;
+  const std::string path = dir / "metrics.jsonl";
+  nlohmann::json line = to_json(EpochMetrics{});
+  line["epoch"] = 1e300;  // converting it to int64_t would be undefined behaviour
+  std::ofstream(path) << line.dump() << "\n";
+  try {
+    read_metrics(path);
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(
+        std::string(e.what()).find("line 1: not a metrics line: epoch must be a whole number"),
+        std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(MetricsFile, EveryLineHasTheDocumentedKeys) {

@@ -1,10 +1,14 @@
-// The remix-train program itself, run as a child process: its flags, exit statuses and messages,
-// --eval-only, Ctrl-C and --resume, and a diverging run.
+// The remix-train program itself, run as a child process: its flags and their ranges, exit
+// statuses and messages, --eval-only (also of broken checkpoints), Ctrl-C and --resume, and a
+// diverging run.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 
+#include "nn/safetensors.h"
 #include "tests/apps/apps_test_support.h"
 
 namespace remix::app {
@@ -45,10 +49,41 @@ TEST(RemixTrain, BadFlagsAndValuesExitNonZeroWithAMessage) {
   EXPECT_TRUE(contains(r.output, "resnet7")) << r.output;
   r = testing::run_program("remix-train", {"--lr", "-1", "--device", "cpu"});
   EXPECT_EQ(r.exit_status, 1);
-  EXPECT_TRUE(contains(r.output, "--lr must be positive")) << r.output;
+  EXPECT_TRUE(contains(r.output, "--lr must be in (0, 100], got -1")) << r.output;
   r = testing::run_program("remix-train", {"--device", "cpu", "--precision", "fp16"});
   EXPECT_EQ(r.exit_status, 1);
   EXPECT_TRUE(contains(r.output, "the CPU computes in fp32 only")) << r.output;
+}
+
+TEST(RemixTrain, NumbersOutsideTheirRangeAreErrorsNamingTheRange) {
+  const std::pair<std::vector<std::string>, std::string> cases[] = {
+      {{"--batch-size", "9223372036854775807"}, "--batch-size must be in [1, 65536]"},
+      {{"--threads", "500"}, "--threads must be in [0, 64], got 500"},
+      {{"--compute-threads", "10000"}, "--compute-threads must be in [0, "},
+      {{"--epochs", "0"}, "--epochs must be in [1, 100000], got 0"}};
+  for (const auto& [words, message] : cases) {
+    std::vector<std::string> arguments = words;
+    arguments.insert(arguments.end(), {"--device", "cpu"});
+    const ProgramResult r = testing::run_program("remix-train", arguments);
+    EXPECT_EQ(r.exit_status, 1) << r.output;
+    EXPECT_TRUE(contains(r.output, message)) << r.output;
+  }
+  const ProgramResult seed = testing::run_program("remix-train", {"--seed", "-1"});
+  EXPECT_NE(seed.exit_status, 0);
+  EXPECT_TRUE(contains(seed.output, "expected a whole number in [0, 2^64 - 1], got -1"))
+      << seed.output;
+  const ProgramResult help = testing::run_program("remix-train", {"--help"});
+  for (const char* range : {"Images per step [1, 65536]", "(0, 100]", "[0, 64]"})
+    EXPECT_TRUE(contains(help.output, range)) << range;
+}
+
+TEST(RemixTrain, EvalOnlyRefusesACheckpointNestedTooDeep) {
+  const ProgramResult r = testing::run_program(
+      "remix-train",
+      {"--eval-only", std::string(REMIX_TESTS_DIR) + "/nn/fixtures/st_deep_shape_100k.safetensors",
+       "--device", "cpu"});
+  EXPECT_EQ(r.exit_status, 1) << r.output;
+  EXPECT_TRUE(contains(r.output, "JSON nested more than 64 levels")) << r.output;
 }
 
 TEST(RemixTrain, AMissingDataDirectoryIsNamedInTheMessage) {
@@ -138,9 +173,9 @@ TEST_F(RemixTrainRun, ADivergingRunStopsWithAMessageAndKeepsTheLastCheckpoint) {
   TemporaryDirectory dir;
   const std::string copy = dir / "run";
   fs::copy(run_dir(), copy, fs::copy_options::recursive);
-  // Resume for a second epoch at an absurd learning rate.
+  // Resume for a second epoch at the highest learning rate allowed.
   const ProgramResult r =
-      testing::run_program("remix-train", {"--resume", copy, "--epochs", "2", "--lr", "1e6"});
+      testing::run_program("remix-train", {"--resume", copy, "--epochs", "2", "--lr", "100"});
   EXPECT_EQ(r.exit_status, 3) << r.output;
   EXPECT_TRUE(contains(r.output, "training diverged: the loss is NaN or infinite at epoch 2"))
       << r.output;
@@ -151,6 +186,37 @@ TEST_F(RemixTrainRun, ADivergingRunStopsWithAMessageAndKeepsTheLastCheckpoint) {
   ASSERT_EQ(eval.exit_status, 0) << eval.output;
   EXPECT_EQ(last_json_line(eval.output).at("test_top1").get<double>(),
             read_metrics(run_dir() + "/metrics.jsonl").at(0).test_top1);
+}
+
+TEST_F(RemixTrainRun, EvalOnlyOnACheckpointOfNaNsIsAnError) {
+  ASSERT_EQ(result_->exit_status, 0) << result_->output;
+  TemporaryDirectory dir;
+  nn::SafetensorsFile file = nn::read_safetensors(run_dir() + "/best.safetensors");
+  for (nn::SafetensorsEntry& entry : file.tensors)
+    if (entry.dtype == nn::SafetensorsDType::F32)
+      for (size_t i = 0; i < entry.data.size(); i += 4) {
+        const float nan = std::nanf("");
+        std::memcpy(&entry.data[i], &nan, 4);
+      }
+  nn::write_safetensors(dir / "nan.safetensors", file);
+  fs::copy_file(run_dir() + "/config.json", dir / "config.json");
+  const ProgramResult r = testing::run_program(
+      "remix-train", {"--eval-only", dir / "nan.safetensors", "--threads", "1"});
+  EXPECT_EQ(r.exit_status, 1) << r.output;
+  EXPECT_TRUE(contains(r.output, "not a usable model")) << r.output;
+}
+
+TEST_F(RemixTrainRun, ResumingARunThatNeverSavedStartsItFromTheFirstEpoch) {
+  ASSERT_EQ(result_->exit_status, 0) << result_->output;
+  TemporaryDirectory dir;
+  const std::string out = dir / "run";
+  fs::create_directories(out);
+  fs::copy_file(run_dir() + "/config.json", out + "/config.json");  // its "out" is overridden
+  const ProgramResult r = testing::run_program("remix-train", {"--resume", out});
+  ASSERT_EQ(r.exit_status, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "holds no complete checkpoint yet")) << r.output;
+  testing::expect_same_metrics(read_metrics(out + "/metrics.jsonl"),
+                               read_metrics(run_dir() + "/metrics.jsonl"));
 }
 
 TEST_F(RemixTrainRun, ANewRunInTheSameDirectoryIsRefused) {

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <fstream>
+#include <thread>
+
 #include "tensor/backend.h"
 #include "tests/apps/apps_test_support.h"
 
@@ -71,16 +75,87 @@ TEST(TrainConfig, ResolveRejectsOutOfRangeValuesNamingTheOption) {
   TrainConfig c;
   c.device = "cpu";
   c.lr = 0;
-  EXPECT_TRUE(resolve_fails_with(c, "--lr must be positive"));
+  EXPECT_TRUE(resolve_fails_with(c, "--lr must be in (0, 100], got 0"));
   c.lr = 0.1;
   c.batch_size = 0;
-  EXPECT_TRUE(resolve_fails_with(c, "--batch-size must be positive"));
+  EXPECT_TRUE(resolve_fails_with(c, "--batch-size must be in [1, 65536], got 0"));
   c.batch_size = 128;
   c.label_smoothing = 1.5;
-  EXPECT_TRUE(resolve_fails_with(c, "--label-smoothing"));
+  EXPECT_TRUE(resolve_fails_with(c, "--label-smoothing must be in [0, 1), got 1.5"));
   c.label_smoothing = 0;
+  c.momentum = std::nan("");
+  EXPECT_TRUE(resolve_fails_with(c, "--momentum must be in [0, 1), got nan"));
+  c.momentum = 0.9;
   c.milestones = {5, 3};
   EXPECT_TRUE(resolve_fails_with(c, "--milestones must increase"));
+}
+
+// Every numeric option, a value outside its range as a user would type it, and the range that
+// --help shows and the error repeats.
+struct OutOfRange {
+  const char* option;
+  const char* value;
+  const char* range;
+};
+
+constexpr OutOfRange kOutOfRange[] = {
+    {"--pyramid-depth", "-1", "[0, 1000]"},
+    {"--pyramid-alpha", "1e9", "[0, 1000]"},
+    {"--synthetic-train", "0", "[1, 1000000]"},
+    {"--synthetic-test", "2000000", "[1, 1000000]"},
+    {"--cutout-size", "0", "[1, 1024]"},
+    {"--mixup-alpha", "0", "(0, 1000]"},
+    {"--cutmix-beta", "-2", "(0, 1000]"},
+    {"--cutmix-prob", "1.5", "[0, 1]"},
+    {"--rm-alpha", "0", "(0, 1]"},
+    {"--rm-omega", "inf", "[0, 1000]"},
+    {"--epochs", "0", "[1, 100000]"},
+    {"--batch-size", "9223372036854775807", "[1, 65536]"},
+    {"--lr", "nan", "(0, 100]"},
+    {"--momentum", "1", "[0, 1)"},
+    {"--wd", "-0.1", "[0, 1)"},
+    {"--gamma", "2", "(0, 1]"},
+    {"--label-smoothing", "1", "[0, 1)"},
+    {"--threads", "500", "[0, 64]"},
+    {"--log-every", "0", "[1, 1000000000]"},
+    {"--max-steps-per-epoch", "-3", "[0, 1000000000]"},
+};
+
+TEST(TrainConfig, EveryNumericOptionShowsItsRangeAndRefusesValuesOutsideIt) {
+  CLI::App app;
+  TrainConfig defaults;
+  add_train_options(app, defaults);
+  const std::string help = app.help();
+  for (const OutOfRange& c : kOutOfRange) {
+    SCOPED_TRACE(c.option);
+    const size_t at = help.find(c.option);
+    ASSERT_NE(at, std::string::npos);
+    EXPECT_NE(help.find(c.range, at), std::string::npos) << "--help lacks the range";
+    TrainConfig config = parse({c.option, c.value, "--device", "cpu"});
+    EXPECT_TRUE(
+        resolve_fails_with(config, fmt::format("{} must be in {}, got", c.option, c.range)));
+  }
+}
+
+TEST(TrainConfig, ThreadCountsAreBoundedAndComputeThreadsByTheMachine) {
+  TrainConfig threads = parse({"--threads", "64", "--device", "cpu"});
+  EXPECT_NO_THROW(resolve_config(threads));
+  const std::string cores = std::to_string(std::thread::hardware_concurrency());
+  EXPECT_TRUE(resolve_fails_with(parse({"--compute-threads", "10000", "--device", "cpu"}),
+                                 "--compute-threads must be in [0, " + cores + "], got 10000"));
+  TrainConfig all_cores = parse({"--compute-threads", cores, "--device", "cpu"});
+  EXPECT_NO_THROW(resolve_config(all_cores));
+}
+
+TEST(TrainConfig, TheSeedRefusesNegativeNumbersInsteadOfWrappingThem) {
+  EXPECT_THROW(parse({"--seed", "-1"}), CLI::ValidationError);
+  EXPECT_THROW(parse({"--seed", "1.5"}), CLI::ValidationError);
+  EXPECT_EQ(parse({"--seed", "18446744073709551615"}).seed, 18446744073709551615u);
+}
+
+TEST(TrainConfig, WarmupIsBoundedByTheEpochs) {
+  TrainConfig c = parse({"--epochs", "5", "--warmup", "6", "--device", "cpu"});
+  EXPECT_TRUE(resolve_fails_with(c, "--warmup must be in [0, 5], got 6"));
 }
 
 TEST(TrainConfig, TheCpuRefusesHalfPrecisionWithAClearMessage) {
@@ -125,6 +200,38 @@ TEST(TrainConfig, JsonRejectsUnknownKeysAndWrongTypes) {
   j["epochs"] = "many";
   EXPECT_THROW(config_from_json(j), Error);
   EXPECT_EQ(config_from_json(nlohmann::json{{"epochs", 3}}).epochs, 3);  // others default
+}
+
+TEST(TrainConfig, JsonRefusesNumbersThatDoNotFitTheirSetting) {
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"seed": -1})", "'seed' cannot be -1"},
+      {R"({"batch_size": 18446744073709551615})", "'batch_size' cannot be 18446744073709551615"},
+      {R"({"threads": 10000000000})", "'threads' cannot be 10000000000"},
+      {R"({"epochs": 2.5})", "'epochs' must be a whole number, got 2.5"},
+      {R"({"threads": 1e300})", "'threads' must be a whole number"},
+      {R"({"milestones": [3, 1e300]})", "'milestones' must be a list of whole numbers"}};
+  for (const auto& [text, expected] : cases) {
+    SCOPED_TRACE(text);
+    try {
+      config_from_json(nlohmann::json::parse(text));
+      ADD_FAILURE() << "accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(TrainConfig, AConfigFileNestedTooDeepIsRefusedBeforeParsing) {
+  testing::TemporaryDirectory dir;
+  std::ofstream(dir / "config.json") << "{\"milestones\": " << std::string(100'000, '[');
+  try {
+    read_config_file(dir / "config.json");
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("config.json: JSON nested more than 64 levels"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace

@@ -6,11 +6,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "apps/data_source.h"
 #include "apps/evaluate.h"
 #include "nn/checkpoint.h"
+#include "nn/checkpoint_store.h"
 #include "tests/apps/apps_test_support.h"
 
 namespace remix::app {
@@ -64,7 +66,7 @@ TEST_F(RecursiveMixRun, LearnsWellAboveChance) {
   EXPECT_EQ(result_->best_top1, best);
 }
 
-TEST_F(RecursiveMixRun, WritesTheConfigTheMetricsAndBothCheckpoints) {
+TEST_F(RecursiveMixRun, WritesTheConfigAndTheMetrics) {
   std::ifstream config_file(config_->out + "/config.json");
   const nlohmann::json config = nlohmann::json::parse(config_file);
   EXPECT_EQ(config, to_json(*config_));
@@ -82,9 +84,23 @@ TEST_F(RecursiveMixRun, WritesTheConfigTheMetricsAndBothCheckpoints) {
     EXPECT_EQ(m["epoch"], lines + 1);
   }
   EXPECT_EQ(lines, 3);
-  for (const char* file :
-       {"last.safetensors", "last.state.safetensors", "best.safetensors", "best.state.safetensors"})
-    EXPECT_TRUE(std::filesystem::exists(config_->out + "/" + file)) << file;
+}
+
+TEST_F(RecursiveMixRun, LastNamesTheFinalStepAndBestTheBestEpochAndNothingElseIsKept) {
+  const nn::CheckpointStore store(config_->out);
+  const int64_t steps = steps_per_epoch();
+  EXPECT_EQ(store.linked_step("last"), 3 * steps);
+  int64_t best_epoch = 0;
+  for (size_t e = 0; e < result_->epochs.size(); ++e)
+    if (result_->epochs[e].test_top1 == result_->best_top1 && best_epoch == 0) best_epoch = e + 1;
+  EXPECT_EQ(store.linked_step("best"), best_epoch * steps);
+  std::vector<int64_t> kept = {best_epoch * steps, 3 * steps};
+  kept.erase(std::unique(kept.begin(), kept.end()), kept.end());
+  EXPECT_EQ(store.complete_steps(), kept);
+  for (const char* link : {"last.safetensors", "best.safetensors"}) {
+    EXPECT_TRUE(std::filesystem::is_symlink(config_->out + "/" + link)) << link;
+    EXPECT_TRUE(std::filesystem::exists(config_->out + "/" + link)) << link;
+  }
 }
 
 TEST_F(RecursiveMixRun, TheBestCheckpointEvaluatesToTheBestTestAccuracy) {

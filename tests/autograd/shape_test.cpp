@@ -28,8 +28,8 @@ TEST(Flatten, KeepsTheAxesBeforeTheStartAxis) {
   EXPECT_EQ(flatten(x).shape(), (Shape{2, 60}));
   EXPECT_EQ(flatten(x, 2).shape(), (Shape{2, 3, 20}));
   EXPECT_EQ(flatten(x, 0).shape(), (Shape{120}));
-  EXPECT_TRUE(gradient_matches(
-      [](const std::vector<Tensor>& in) { return square(flatten(in[0])); }, {x}, {.eps = 1e-3}));
+  EXPECT_TRUE(gradient_matches([](const std::vector<Tensor>& in) { return square(flatten(in[0])); },
+                               {x}, {.eps = 1e-3}));
 }
 
 TEST(Cast, ToTheSameDtypeIsANoOpThatKeepsTheGradient) {
@@ -68,7 +68,9 @@ TEST(BroadcastToGradient, SumsOverTheCopies) {
   Generator gen(4);
   for (const Shape& from : {Shape{3, 1}, Shape{4}, Shape{1}, Shape{2, 1, 4}}) {
     EXPECT_TRUE(gradient_matches(
-        [](const std::vector<Tensor>& in) { return broadcast_to(in[0], {2, 3, 4}); },
+        [](const std::vector<Tensor>& in) {
+          return broadcast_to(in[0], {2, 3, 4});
+        },
         {random_tensor(from, gen)}))
         << to_string(from);
   }
@@ -77,7 +79,9 @@ TEST(BroadcastToGradient, SumsOverTheCopies) {
 TEST(SliceChannelsGradient, MatchesNumericalAtTheStartMiddleAndEnd) {
   Generator gen(5);
   const Tensor x = random_tensor({2, 2, 3, 7}, gen);
-  for (auto [start, count] : {std::pair{0, 3}, std::pair{2, 4}, std::pair{4, 3}, std::pair{0, 7}}) {
+  for (const std::pair<int, int> slice :
+       {std::pair{0, 3}, std::pair{2, 4}, std::pair{4, 3}, std::pair{0, 7}}) {
+    const int start = slice.first, count = slice.second;  // clang 14 cannot capture a binding
     EXPECT_TRUE(gradient_matches(
         [start, count](const std::vector<Tensor>& in) {
           return slice_channels(in[0], start, count);
@@ -92,19 +96,22 @@ TEST(ConcatChannelsGradient, GoesToEachPartThatRequiresIt) {
   const Tensor a = random_tensor({2, 3, 2}, gen), b = random_tensor({2, 3, 3}, gen),
                c = random_tensor({2, 3, 1}, gen);
   EXPECT_TRUE(gradient_matches(
-      [](const std::vector<Tensor>& in) { return concat_channels({in[0], in[1], in[2]}); },
+      [](const std::vector<Tensor>& in) {
+        return concat_channels({in[0], in[1], in[2]});
+      },
       {a, b, c}));
   // A part that needs no gradient gets none.
   EXPECT_TRUE(gradient_matches(
-      [](const std::vector<Tensor>& in) { return concat_channels({in[0], in[1], in[2]}); },
+      [](const std::vector<Tensor>& in) {
+        return concat_channels({in[0], in[1], in[2]});
+      },
       {a, b, c}, {.check_input = {true, false, true}}));
 }
 
 TEST(PadChannelsGradient, DropsThePaddedChannels) {
   Generator gen(7);
-  EXPECT_TRUE(gradient_matches(
-      [](const std::vector<Tensor>& in) { return pad_channels(in[0], 5); },
-      {random_tensor({2, 2, 2, 3}, gen)}));
+  EXPECT_TRUE(gradient_matches([](const std::vector<Tensor>& in) { return pad_channels(in[0], 5); },
+                               {random_tensor({2, 2, 2, 3}, gen)}));
 }
 
 }  // namespace

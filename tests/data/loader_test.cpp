@@ -3,12 +3,18 @@
 #include "data/loader.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <future>
+#include <limits>
 #include <set>
 
 #include "tests/data/data_test_support.h"
+#include "tests/support/test_support.h"
 
 namespace remix::data {
 namespace {
@@ -230,6 +236,42 @@ TEST(DataLoader, RejectsMisuse) {
   Dataset bad = numbered(4);
   bad.labels.data<int32_t>()[2] = 3;
   EXPECT_TRUE(throws_error_with([&] { DataLoader(bad, options(2, 1)); }, {"label 3", "[0, 3)"}));
+}
+
+TEST(DataLoader, ABatchSizeNearTheIntegerLimitMakesOneBatchOfEverything) {
+  DataLoader loader(numbered(5), options(std::numeric_limits<int64_t>::max(), 0));
+  EXPECT_EQ(loader.num_batches(), 1);
+  EXPECT_EQ(run_epoch(loader, 0).images.at(0).size(), 5u * 16);
+}
+
+// Address space bounded in a child process, so that thread stacks cannot be mapped: starting
+// the workers fails, which must be an Error (the program prints it and exits with 1), not the
+// std::terminate of a joinable std::thread destroyed during unwinding.
+TEST(DataLoader, AWorkerThatCannotStartIsAnErrorNotAnAbort) {
+  if (REMIX_WITH_ASAN)
+    GTEST_SKIP() << "AddressSanitizer reserves the address space this test bounds";
+  std::fflush(nullptr);
+  const pid_t child = fork();
+  if (child == 0) {
+    long pages = 0;
+    std::ifstream("/proc/self/statm") >> pages;
+    const rlim_t room = static_cast<rlim_t>(pages) * sysconf(_SC_PAGESIZE) + (64 << 20);
+    const rlimit limit{room, room};
+    setrlimit(RLIMIT_AS, &limit);
+    try {
+      DataLoader loader(numbered(4), options(2, 64));  // 64 stacks of 8 MiB do not fit
+      _exit(3);
+    } catch (const Error& e) {
+      _exit(std::string(e.what()).find("could not start worker thread") != std::string::npos ? 0
+                                                                                             : 4);
+    } catch (...) {
+      _exit(5);
+    }
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << "the child ended by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "3: no error, 4: another message, 5: not an Error";
 }
 
 }  // namespace

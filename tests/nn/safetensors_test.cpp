@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 namespace remix::nn {
 namespace {
@@ -161,6 +162,27 @@ TEST(Safetensors, RejectsOffsetsThatOverlapLeaveGapsOrMismatchTheShape) {
   expect_rejected(file_bytes(R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}})",
                              std::vector<uint8_t>(8)),
                   "tensor 't'");
+}
+
+TEST(Safetensors, RefusesAHeaderNestedTooDeepBeforeParsingIt) {
+  // A "shape" nested 100,000 levels deep: parsing it recursed until the stack overflowed.
+  std::ifstream in(std::string(REMIX_TESTS_DIR) + "/nn/fixtures/st_deep_shape_100k.safetensors",
+                   std::ios::binary);
+  ASSERT_TRUE(in.good());
+  const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
+                                   std::istreambuf_iterator<char>());
+  try {
+    decode_safetensors(bytes, "deep.safetensors");
+    ADD_FAILURE() << "a header nested 100,000 levels deep was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("deep.safetensors: the header: JSON nested more than 64"),
+              std::string::npos)
+        << e.what();
+  }
+  expect_rejected(file_bytes(R"({"w":{"dtype":"F32","shape":)" + std::string(65, '[') +
+                                 std::string(65, ']') + "}}",
+                             {}),
+                  "nested more than 64 levels");
 }
 
 }  // namespace

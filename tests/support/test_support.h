@@ -46,3 +46,16 @@ inline std::string cpu_kernel_name(const ::testing::TestParamInfo<std::string>& 
 
 #define REMIX_SKIP_WITHOUT_GPU() \
   if (!::remix::testing::gpu_present()) GTEST_SKIP() << "no CUDA device on this machine"
+
+// REMIX_WITH_ASAN is 1 in a build with AddressSanitizer (g++ and clang++ say so differently),
+// which reserves terabytes of address space up front: tests that bound the address space skip.
+#if defined(__SANITIZE_ADDRESS__)
+#define REMIX_WITH_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define REMIX_WITH_ASAN 1
+#endif
+#endif
+#ifndef REMIX_WITH_ASAN
+#define REMIX_WITH_ASAN 0
+#endif
