@@ -1,8 +1,9 @@
 // 2-D convolution on the CPU: NHWC input x (N x H x W x C), KRSC weight w (K x R x S x C),
 // NHWC output y (N x P x Q x K), all f32. The definitions, as loops, are in reference.cpp:
-//   y[n,p,q,k]   = sum over r,s,c of x[n, p*sh - ph + r, q*sw - pw + s, c] * w[k,r,s,c]
-//   dx[n,h,w,c]  = sum over (p,q,r,s) with h = p*sh - ph + r, w = q*sw - pw + s of dy[n,p,q,k]
-//   w[k,r,s,c] dw[k,r,s,c]  = sum over n,p,q of dy[n,p,q,k] * x[n, p*sh - ph + r, q*sw - pw + s, c]
+//   y[n,p,q,k]  = sum over r,s,c of x[n, p*sh - ph + r, q*sw - pw + s, c] * w[k,r,s,c]
+//   dx[n,h,w,c] = sum over the (p,q,r,s,k) with h = p*sh - ph + r, w = q*sw - pw + s
+//                 of dy[n,p,q,k] * w[k,r,s,c]
+//   dw[k,r,s,c] = sum over n,p,q of dy[n,p,q,k] * x[n, p*sh - ph + r, q*sw - pw + s, c]
 //
 // How it is computed fast, with no im2col matrix:
 // - A 1x1, stride-1, unpadded convolution is a matrix product (remix::cpu::sgemm) as it stands.
@@ -13,14 +14,16 @@
 //   output channels in registers and runs over taps and channels, broadcasting one input value
 //   against one row of packed weights per step: an implicit matrix product, its A operand read
 //   in place. Rows of the plane are flattened: a tile may run across the end of an output row
-//   into the padding columns, whose results are simply not stored.
+//   into the padding columns, whose results are simply not stored. Small images, where that
+//   would waste most of a tile, interleave the whole batch instead (conv_plan.cpp).
 // - Backward-data of a stride-1 convolution is the convolution of dy with the flipped kernel
 //   (pad R - 1 - ph); with stride s, each of the s x s phases of dx (h % s, w % s) is such a
 //   convolution with the taps that reach it. No col2im, no atomic adds: every dx pixel is
 //   written once.
 // - Backward-filter (conv_filter.cpp) sums dy x patch products over pixels, a tile of dw in
 //   registers.
-// Images are shared out over the threads; a batch smaller than the team shares each image's tiles.
+// Images are shared out over the threads; a batch smaller than the team, or an interleaved one,
+// shares out the tiles instead.
 #include <omp.h>
 
 #include <algorithm>
