@@ -169,31 +169,45 @@ struct PlaneBuffer {
 void run_tiles(const OutputPlan& plan, const float* planes, float* out, int64_t first,
                int64_t last) {
   const int64_t mr = plan.shape.mr, C = plan.in_channels;
+  // Where each tile starts and writes, found once rather than for every chunk and sliver.
+  thread_local std::vector<int64_t> starts;
+  thread_local std::vector<float*> targets;
+  starts.resize(static_cast<size_t>(std::max<int64_t>(last - first, 0)));
+  targets.resize(starts.size() * mr);
+  for (int64_t base = 0; const OutputPass& pass : plan.passes) {
+    const int64_t tiles = plan.tiles(pass);
+    for (int64_t t = std::max(first - base, int64_t{0}); t < std::min(last - base, tiles); ++t) {
+      const int64_t i = base + t - first;
+      starts[i] = plan.tile_start(pass, t);
+      plan.output_rows(pass, out, starts[i], targets.data() + i * mr);
+    }
+    base += tiles;
+  }
   float* rows[detail::kMaxOutputTileRows];
   for (int64_t c0 = 0; c0 < C; c0 += plan.chunk_channels) {
     const int64_t channels = std::min(plan.chunk_channels, C - c0);
-    int64_t tile = 0;
-    for (const OutputPass& pass : plan.passes) {
+    for (int64_t base = 0; const OutputPass& pass : plan.passes) {
       const int64_t tiles = plan.tiles(pass), taps = static_cast<int64_t>(pass.tap_offsets.size());
-      const int64_t begin = std::max(first - tile, int64_t{0}), end = std::min(last - tile, tiles);
-      tile += tiles;
+      const int64_t begin = std::max(first - base, int64_t{0}), end = std::min(last - base, tiles);
+      const int64_t index = base - first;  // of the pass's tile 0 in starts
+      base += tiles;
       for (int64_t tap0 = 0; tap0 < std::max(taps, int64_t{1}); tap0 += plan.chunk_taps) {
         const bool accumulate = c0 > 0 || tap0 > 0;
         for (int64_t j = 0; j * plan.nr < plan.out_channels; ++j) {
           const int64_t column = j * plan.nr, cols = std::min(plan.nr, plan.out_channels - column);
           for (int64_t t = begin; t < end; ++t) {
-            const int64_t t0 = plan.tile_start(pass, t);
-            plan.output_rows(pass, out, t0, rows);
-            for (int64_t i = 0; i < mr; ++i) rows[i] = rows[i] ? rows[i] + column : nullptr;
-            if (taps == 0) {  // a phase no tap reaches: its pixels are zero
+            float* const* target = targets.data() + (index + t) * mr;
+            for (int64_t i = 0; i < mr; ++i) rows[i] = target[i] ? target[i] + column : nullptr;
+            if (taps == 0) {  // pixels no tap reaches (a phase, or a class all padding): zero
               for (int64_t i = 0; i < mr; ++i)
                 if (rows[i] && !accumulate) std::fill(rows[i], rows[i] + cols, 0.0f);
               continue;
             }
-            plan.shape.run(
-                {planes + t0 + c0 * plan.layout.channel_stride, plan.layout.channel_stride,
-                 channels, pass.tap_offsets.data() + tap0, std::min(plan.chunk_taps, taps - tap0),
-                 pass.sliver(j) + (tap0 * C + c0) * plan.nr, C * plan.nr, rows, cols, accumulate});
+            plan.shape.run({planes + starts[index + t] + c0 * plan.layout.channel_stride,
+                            plan.layout.channel_stride, channels, pass.tap_offsets.data() + tap0,
+                            pass.tap_ids.data() + tap0, std::min(plan.chunk_taps, taps - tap0),
+                            plan.sliver(pass, j) + c0 * plan.nr, C * plan.nr, rows, cols,
+                            accumulate});
           }
         }
       }

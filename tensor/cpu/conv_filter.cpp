@@ -95,29 +95,50 @@ void pad_channels(const float* dy, const Conv2dGeometry& g, const FilterPlan& f,
   }
 }
 
+// The output pixels [lo, hi) of one axis whose tap `t` reads inside the image (size `in`):
+// p * stride - pad + t in [0, in). The others read the zero padding and add nothing.
+std::pair<int64_t, int64_t> reading_inside(int64_t out, int64_t in, int64_t stride, int64_t pad,
+                                           int64_t t) {
+  const auto ceil_div = [](int64_t a, int64_t b) { return a <= 0 ? 0 : (a + b - 1) / b; };
+  const int64_t lo = std::min(ceil_div(pad - t, stride), out);
+  return {lo, std::clamp(ceil_div(in + pad - t, stride), lo, out)};
+}
+
 // acc[k][r][run] += the sums of `count` images (padded x and dy as laid out above), for the
-// k-blocks [kb0, kb1) of MR output channels.
+// k-blocks [kb0, kb1) of MR output channels. For each kernel row only the output rows whose
+// input row lies inside the image are summed, and for each vector of the run only the columns
+// where one of its kernel columns does (small images are mostly border: 4 x 4 outputs of a
+// 3 x 3 kernel have 44 of their 144 products with padding).
 void accumulate(const FilterPlan& f, const Conv2dGeometry& g, const float* x, const float* dy,
                 int64_t count, int64_t kb0, int64_t kb1, float* acc) {
   const int64_t mr = f.shape.mr;
   for (int64_t p0 = 0; p0 < g.P; p0 += f.band) {
-    const int64_t rows = std::min(f.band, g.P - p0);
+    const int64_t p1 = std::min(p0 + f.band, g.P);
     for (int64_t r = 0; r < g.R; ++r) {
+      const auto [r_lo, r_hi] = reading_inside(g.P, g.H, g.stride_h, g.pad_h, r);
+      const int64_t first_row = std::max(p0, r_lo), rows = std::min(p1, r_hi) - first_row;
+      if (rows <= 0) continue;
       for (int64_t v0 = 0; v0 < f.run; v0 += f.vector) {
+        const int64_t s_first = v0 / g.C, s_last = std::min(v0 + f.vector, f.run) - 1;
+        const int64_t q0 = reading_inside(g.Q, g.W, g.stride_w, g.pad_w, s_last / g.C).first;
+        const int64_t q1 = reading_inside(g.Q, g.W, g.stride_w, g.pad_w, s_first).second;
+        if (q1 <= q0) continue;
+        const int64_t pixel = first_row * g.Q + q0;
         for (int64_t kb = kb0; kb < kb1; ++kb) {
-          const detail::FilterTileArgs args{dy + p0 * g.Q * f.dy_pixel + kb * mr,
-                                            f.dy_pixel,
-                                            g.Q * f.dy_pixel,
-                                            x + (p0 * g.stride_h + r) * f.wp * g.C + v0,
-                                            g.stride_w * g.C,
-                                            g.stride_h * f.wp * g.C,
-                                            rows,
-                                            g.Q,
-                                            count,
-                                            g.P * g.Q * f.dy_pixel,
-                                            f.image_floats,
-                                            acc + kb * mr * f.ldw + r * f.run_padded + v0,
-                                            f.ldw};
+          const detail::FilterTileArgs args{
+              dy + pixel * f.dy_pixel + kb * mr,
+              f.dy_pixel,
+              g.Q * f.dy_pixel,
+              x + (first_row * g.stride_h + r) * f.wp * g.C + q0 * g.stride_w * g.C + v0,
+              g.stride_w * g.C,
+              g.stride_h * f.wp * g.C,
+              rows,
+              q1 - q0,
+              count,
+              g.P * g.Q * f.dy_pixel,
+              f.image_floats,
+              acc + kb * mr * f.ldw + r * f.run_padded + v0,
+              f.ldw};
           f.shape.run(args);
         }
       }

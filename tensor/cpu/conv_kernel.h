@@ -7,7 +7,7 @@
 // by NR output channels. The input was first laid out as channel planes (conv.cpp), so that the
 // MR pixels of a tile are MR consecutive floats of a plane for every tap and channel:
 //   acc[i][j] = sum over taps t, channels c of  x[c * channel_stride + tap_offset[t] + i]
-//                                              * w[t * w_tap_stride + c * NR + j]
+//                                              * w[tap_id[t] * w_tap_stride + c * NR + j]
 //   rows[i][j] = acc[i][j]  (+ rows[i][j] when accumulating)   for rows[i] != null, j < cols
 // The driver may cut the sum into chunks of taps and channels (accumulating after the first).
 // One weight row of NR floats is loaded per (t, c) and each of the MR input values is broadcast
@@ -35,8 +35,9 @@ struct OutputTileArgs {
   int64_t channel_stride;  // floats from one channel's planes to the next one's
   int64_t channels;
   const int64_t* tap_offsets;
+  const int32_t* tap_ids;  // which packed tap each offset multiplies
   int64_t taps;
-  const float* w;  // packed weights: channel c of tap t at w + t * w_tap_stride + c * NR
+  const float* w;  // packed weights: channel c of packed tap i at w + i * w_tap_stride + c * NR
   int64_t w_tap_stride;
   float* const* rows;  // MR output pointers (null: not an output pixel)
   int64_t cols;        // columns of the tile that exist (<= NR)

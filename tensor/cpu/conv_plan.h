@@ -31,21 +31,16 @@ struct PlaneLayout {
 };
 
 // The output pixels one set of taps computes: sub-grid pixel (u, v), u < rows, v < cols, is
-// output pixel (u * step_h + row0, v * step_w + col0). A tile is MR consecutive elements of the
-// planes: flattened pixels t = u * plane width + v of one image, or (batch > 1) MR images at one
-// pixel.
+// output pixel (u * step_h + row0, v * step_w + col0) and sits at plane position u * width + v.
+// A tile is MR pixels: MR consecutive positions of one image (flattened across the ends of rows,
+// or, when the plan is row-aligned, within one row), or (batch > 1) MR images at one position.
+// Tap t reads tap_offsets[t] floats after the pixel's position, with the packed weights of tap
+// tap_ids[t] of weight set `weight_set` (several passes may share one set).
 struct OutputPass {
-  std::vector<int64_t> tap_offsets;  // floats from a pixel's plane position to each tap's input
-  std::vector<float> weights;        // packed: [sliver][tap][input channel][NR]
+  std::vector<int64_t> tap_offsets;
+  std::vector<int32_t> tap_ids;
+  int weight_set = 0;
   int64_t rows = 0, cols = 0, row0 = 0, col0 = 0;
-  int64_t sliver_floats = 0;  // taps * input channels * NR
-
-  const float* sliver(int64_t j) const { return weights.data() + j * sliver_floats; }
-  // Tiles of MR flattened pixels that cover the sub-grid of one image.
-  int64_t tiles(int64_t mr, int64_t plane_width) const {
-    const int64_t pixels = rows == 0 || cols == 0 ? 0 : (rows - 1) * plane_width + cols;
-    return (pixels + mr - 1) / mr;
-  }
 };
 
 struct OutputPlan {
@@ -53,18 +48,27 @@ struct OutputPlan {
   int64_t in_channels = 0, out_channels = 0;
   int64_t out_h = 0, out_w = 0, step_h = 1, step_w = 1;  // the whole output image
   detail::TileShape<detail::OutputTileFunction> shape;
-  int64_t nr = 0;  // output channels per tile
+  int64_t nr = 0;        // output channels per tile
+  bool aligned = false;  // batch 1: a tile starts at a row's first pixel or MR pixels after one
   // The sum over taps and channels runs in chunks of chunk_taps x chunk_channels (conv.cpp).
   int64_t chunk_taps = 1, chunk_channels = 1;
   std::vector<OutputPass> passes;
+  // Packed weights, [sliver][tap][input channel][NR], each set with its taps.
+  std::vector<std::vector<float>> weight_sets;
+  std::vector<int64_t> weight_set_taps;
 
+  // The packed weights of output channels [j * NR, j * NR + NR) for a pass.
+  const float* sliver(const OutputPass& pass, int64_t j) const {
+    return weight_sets[pass.weight_set].data() +
+           j * weight_set_taps[pass.weight_set] * in_channels * nr;
+  }
   int64_t tiles(const OutputPass& pass) const;
   int64_t total_tiles() const;
   // The plane element where a tile of a pass starts.
   int64_t tile_start(const OutputPass& pass, int64_t tile) const;
   // Where the MR pixels of the tile starting at t0 are written (null for those in the padding
-  // columns, past the last row or past the last image). `out` is the output of the image
-  // (batch 1) or of the whole batch.
+  // columns, past the row's end when aligned, past the last row or past the last image). `out`
+  // is the output of the image (batch 1) or of the whole batch.
   void output_rows(const OutputPass& pass, float* out, int64_t t0, float** rows) const;
 };
 

@@ -39,8 +39,8 @@ inline void store_output_tile(const OutputTileArgs& a, typename Simd::Vec (&acc)
   }
 }
 
-// for t, c:  acc[i][j] += x[c * channel_stride + tap_offset[t] + i] * w[t * w_tap_stride + c * NR +
-// j]
+// for t, c:  acc[i][j] += x[c * channel_stride + tap_offset[t] + i]
+//                        * w[tap_id[t] * w_tap_stride + c * NR + j]
 template <class Simd, int MR, int NV>
 void output_tile(const OutputTileArgs& a) {
   using Vec = typename Simd::Vec;
@@ -54,7 +54,7 @@ void output_tile(const OutputTileArgs& a) {
   }
   for (int64_t t = 0; t < a.taps; ++t) {
     const float* x = a.x + a.tap_offsets[t];
-    const float* w = a.w + t * a.w_tap_stride;
+    const float* w = a.w + a.tap_ids[t] * a.w_tap_stride;
     for (int64_t c = 0; c < a.channels; ++c, x += a.channel_stride, w += NR) {
       Vec wv[NV];
 #pragma GCC unroll 4
@@ -71,10 +71,11 @@ void output_tile(const OutputTileArgs& a) {
 }
 
 // The same sum when the taps come in rows of S taps whose inputs are consecutive floats (3x3
-// kernels at stride 1): tap_offsets[r * S] starts row r. Input x[p] of a row serves output pixel
-// p - s through tap s, so each input value is broadcast once for S multiply-adds:
+// kernels at stride 1): tap_offsets[r * S] starts row r, whose packed taps are tap_ids[r * S] + s.
+// Input x[p] of a row serves output pixel p - s through tap s, so each input value is broadcast
+// once for S multiply-adds:
 //   for r, c, p < MR + S - 1, s < S with 0 <= p - s < MR:
-//     acc[p - s][j] += x[c * channel_stride + tap_offset[r * S] + p] * w[r * S + s][c][j]
+//     acc[p - s][j] += x[c * channel_stride + tap_offset[r * S] + p] * w[tap_id[r * S] + s][c][j]
 template <class Simd, int MR, int NV, int S>
 void output_tile_rows(const OutputTileArgs& a) {
   using Vec = typename Simd::Vec;
@@ -88,7 +89,7 @@ void output_tile_rows(const OutputTileArgs& a) {
   }
   for (int64_t t = 0; t < a.taps; t += S) {
     const float* x = a.x + a.tap_offsets[t];
-    const float* w = a.w + t * a.w_tap_stride;
+    const float* w = a.w + a.tap_ids[t] * a.w_tap_stride;
     for (int64_t c = 0; c < a.channels; ++c, x += a.channel_stride, w += NR) {
       Vec wv[S][NV];
 #pragma GCC unroll 4
