@@ -47,8 +47,10 @@ std::vector<std::pair<int64_t, std::vector<char>>> runs_of_equal_taps(int64_t co
 // The border classes of a pass. A tap offset (before scaling by position_stride) is a plane
 // position: plane (a, b) row du column dv; pixel (u, v) reads row u + du, column v + dv there,
 // which is image row (u + du) * stride_h + a - pad_top (of src_h rows), likewise for columns.
+// With split_columns false, a class spans every column (tiles of a row-aligned plan run along
+// whole rows) and only the taps that read padding for all its pixels are skipped.
 std::vector<BorderClass> border_classes(const OutputPass& pass, const PlaneLayout& L,
-                                        int64_t src_h, int64_t src_w) {
+                                        int64_t src_h, int64_t src_w, bool split_columns = true) {
   const int64_t taps = static_cast<int64_t>(pass.tap_offsets.size()), plane = L.height * L.width;
   const auto row_inside = [&](int64_t u, int64_t t) {
     const int64_t off = pass.tap_offsets[t], a = off / plane / L.phases_w;
@@ -61,7 +63,9 @@ std::vector<BorderClass> border_classes(const OutputPass& pass, const PlaneLayou
     return w >= 0 && w < src_w;
   };
   const auto row_runs = runs_of_equal_taps(pass.rows, taps, row_inside);
-  const auto col_runs = runs_of_equal_taps(pass.cols, taps, col_inside);
+  const auto col_runs =
+      split_columns ? runs_of_equal_taps(pass.cols, taps, col_inside)
+                    : runs_of_equal_taps(pass.cols, taps, [](int64_t, int64_t) { return true; });
   std::vector<BorderClass> classes;
   for (size_t i = 0; i < row_runs.size(); ++i) {
     for (size_t j = 0; j < col_runs.size(); ++j) {
@@ -77,12 +81,13 @@ std::vector<BorderClass> border_classes(const OutputPass& pass, const PlaneLayou
   return classes;
 }
 
-// Each pass split into its border classes, which skip the taps that read only zeros. Only for
-// interleaved planes: there a tile is one pixel, so a class of one row or column wastes nothing.
-void split_border_classes(OutputPlan& plan, int64_t src_h, int64_t src_w) {
+// Each pass split into its border classes, which skip the taps that read only zeros: by rows and
+// columns for interleaved planes (a tile is one pixel, so a class of one row or column wastes
+// nothing), by rows for row-aligned tiles (whole kernel rows drop out at the top and bottom).
+void split_border_classes(OutputPlan& plan, int64_t src_h, int64_t src_w, bool split_columns) {
   std::vector<OutputPass> split;
   for (const OutputPass& pass : plan.passes) {
-    for (const BorderClass& c : border_classes(pass, plan.layout, src_h, src_w)) {
+    for (const BorderClass& c : border_classes(pass, plan.layout, src_h, src_w, split_columns)) {
       OutputPass part;
       part.weight_set = pass.weight_set;
       part.rows = c.rows, part.cols = c.cols;
@@ -213,11 +218,11 @@ void choose_tiles(OutputPlan& plan, int64_t images, int64_t src_h, int64_t src_w
   }
 }
 
-// After the weights are packed: border classes for interleaved planes, tap offsets in floats,
-// and the chunks of the sum.
+// After the weights are packed: border classes (not for flattened tiles, which run across rows),
+// tap offsets in floats, and the chunks of the sum.
 void finish_plan(OutputPlan& plan, int64_t src_h, int64_t src_w, bool rows_of_three) {
   const bool interleaved = plan.layout.batch > 1;
-  if (interleaved) split_border_classes(plan, src_h, src_w);
+  if (interleaved || plan.aligned) split_border_classes(plan, src_h, src_w, interleaved);
   for (OutputPass& pass : plan.passes)
     for (int64_t& offset : pass.tap_offsets) offset *= plan.layout.position_stride;
   choose_chunks(plan, rows_of_three && !interleaved);
