@@ -119,8 +119,11 @@ void fill_planes(const float* src, int64_t H, int64_t W, int64_t C, const PlaneL
         if (h < 0 || h >= H) continue;
         float* out = dst + (a * L.phases_w + b) * plane + u * L.width + v0;  // channel 0
         const float* in = src + (h * W + v0 * L.stride_w + b - L.pad_left) * C;
+        // `block` channels at a time, transposed in registers. The zeros a partial block writes
+        // past v1 land in this row's right padding and the next row (filled after this one), or
+        // in the slack after the channel's last plane.
         int64_t c = 0;
-        for (; c + block <= C; c += block)  // `block` channels at a time, transposed in registers
+        for (; c + block <= C; c += block)
           kernels.transpose_rows(in + c, stride, v1 - v0, out + c * L.channel_stride,
                                  L.channel_stride);
         for (; c < C; ++c)

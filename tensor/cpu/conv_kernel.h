@@ -64,7 +64,9 @@ inline constexpr int kMaxOutputTileRows = 28;
 using OutputTileFunction = void (*)(const OutputTileArgs&);
 // dst[j * dst_stride + v] = src[v * stride + j] for v < count, j < W: W rows of channel planes
 // from an NHWC row (the transposition that lays out the planes; scalar, it took a third of a
-// 16-channel convolution's time), by W x W blocks transposed in registers.
+// 16-channel convolution's time), by W x W blocks transposed in registers. A last partial block
+// is transposed whole with zeros for the missing rows: each dst row gets zeros at [count, count
+// rounded up to W), which must be room that is padding or written later.
 using TransposeRowsFunction = void (*)(const float* src, int64_t stride, int64_t count, float* dst,
                                        int64_t dst_stride);
 using FilterTileFunction = void (*)(const FilterTileArgs&);

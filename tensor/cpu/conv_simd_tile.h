@@ -146,23 +146,21 @@ void filter_tile(const FilterTileArgs& a) {
   }
 }
 
-// dst[j * dst_stride + v] = src[v * stride + j] for v < count, j < W
+// dst[j * dst_stride + v] = src[v * stride + j] for v < count, j < W; then zeros up to the next
+// multiple of W in each dst row
 template <class Simd>
 void transpose_rows(const float* src, int64_t stride, int64_t count, float* dst,
                     int64_t dst_stride) {
   using Vec = typename Simd::Vec;
   constexpr int W = Simd::width;
-  int64_t v = 0;
-  for (; v + W <= count; v += W) {
+  for (int64_t v = 0; v < count; v += W) {
     Vec r[W];
 #pragma GCC unroll 16
-    for (int i = 0; i < W; ++i) r[i] = Simd::load(src + (v + i) * stride);
+    for (int i = 0; i < W; ++i) r[i] = v + i < count ? Simd::load(src + (v + i) * stride) : Simd::zero();
     Simd::transpose(r);
 #pragma GCC unroll 16
     for (int j = 0; j < W; ++j) Simd::store(dst + j * dst_stride + v, r[j]);
   }
-  for (; v < count; ++v)
-    for (int j = 0; j < W; ++j) dst[j * dst_stride + v] = src[v * stride + j];
 }
 
 }  // namespace remix::cpu::detail
