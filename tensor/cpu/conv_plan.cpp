@@ -241,9 +241,8 @@ void pack_weights(OutputPlan& plan, int set, const std::vector<std::pair<int64_t
     plan.weight_set_taps.resize(set + 1);
   }
   plan.weight_set_taps[set] = T;
-  std::vector<float>& weights = plan.weight_sets[set];
-  weights.resize(static_cast<size_t>(slivers * sliver_floats));
-  float* packed = weights.data();
+  plan.weight_sets[set] = std::make_unique_for_overwrite<float[]>(slivers * sliver_floats);
+  float* packed = plan.weight_sets[set].get();
   const int64_t W = active_conv_kernels().width, RSC = g.R * g.S * g.C;
 #pragma omp parallel for schedule(static) if (slivers * sliver_floats > (1 << 16))
   for (int64_t j = 0; j < slivers; ++j) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "tensor/backend.h"
@@ -53,13 +54,14 @@ struct OutputPlan {
   // The sum over taps and channels runs in chunks of chunk_taps x chunk_channels (conv.cpp).
   int64_t chunk_taps = 1, chunk_channels = 1;
   std::vector<OutputPass> passes;
-  // Packed weights, [sliver][tap][input channel][NR], each set with its taps.
-  std::vector<std::vector<float>> weight_sets;
+  // Packed weights, [sliver][tap][input channel][NR], each set with its taps. Not zeroed when
+  // allocated: packing writes every float.
+  std::vector<std::unique_ptr<float[]>> weight_sets;
   std::vector<int64_t> weight_set_taps;
 
   // The packed weights of output channels [j * NR, j * NR + NR) for a pass.
   const float* sliver(const OutputPass& pass, int64_t j) const {
-    return weight_sets[pass.weight_set].data() +
+    return weight_sets[pass.weight_set].get() +
            j * weight_set_taps[pass.weight_set] * in_channels * nr;
   }
   int64_t tiles(const OutputPass& pass) const;
