@@ -137,6 +137,20 @@ TEST_P(Conv2dKernels, MatchesANaiveLoopWithTheBatchInterleaved) {
   expect_matches_naive({{13, 2, 3, 5}, {7, 3, 3, 5}, 1, 1, 1, 1}, 43);
 }
 
+// Every small image size, so that each way of tiling an output row is taken somewhere: tiles
+// flattened across row ends, tiles aligned to rows with a ragged last one, interleaved batches,
+// and border classes that skip the taps reading only padding. 48 input channels split the sum
+// into chunks, so a pixel written twice would be summed twice.
+TEST_P(Conv2dKernels, MatchesANaiveLoopOnEveryImageSizeUpToTwelve) {
+  uint64_t seed = 60;
+  for (int64_t size = 1; size <= 12; ++size) {
+    for (int64_t stride : {1, 2}) {
+      expect_matches_naive({{1, size, size + 1, 5}, {20, 3, 3, 5}, stride, stride, 1, 1}, ++seed);
+      expect_matches_naive({{9, size, size, 48}, {40, 3, 3, 48}, stride, stride, 1, 1}, ++seed);
+    }
+  }
+}
+
 // The planes' padding is zeroed once per layout and kept (conv.cpp): a call with another layout
 // in between must not leave stale values where the next call expects zeros.
 TEST_P(Conv2dKernels, PaddingStaysZeroAcrossCallsOfOtherLayouts) {
