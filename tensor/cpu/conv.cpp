@@ -13,15 +13,17 @@
 //   are consecutive floats. A micro-kernel (conv_kernel.h) then keeps a tile of MR pixels by NR
 //   output channels in registers and runs over taps and channels, broadcasting one input value
 //   against one row of packed weights per step: an implicit matrix product, its A operand read
-//   in place. Rows of the plane are flattened: a tile may run across the end of an output row
-//   into the padding columns, whose results are simply not stored. Small images, where that
-//   would waste most of a tile, interleave the whole batch instead (conv_plan.cpp).
+//   in place. A tile either runs along the flattened plane, across the end of an output row into
+//   the padding columns (whose results are simply not stored), or starts at a row's first pixel
+//   when the tile width divides the row; conv_plan.cpp picks what computes least. Small images
+//   interleave the whole batch instead, a tile taking MR images at one pixel, and their border
+//   pixels skip the taps that read only padding (a 4 x 4 output with a 3 x 3 kernel: 44 of 144).
 // - Backward-data of a stride-1 convolution is the convolution of dy with the flipped kernel
 //   (pad R - 1 - ph); with stride s, each of the s x s phases of dx (h % s, w % s) is such a
 //   convolution with the taps that reach it. No col2im, no atomic adds: every dx pixel is
 //   written once.
 // - Backward-filter (conv_filter.cpp) sums dy x patch products over pixels, a tile of dw in
-//   registers.
+//   registers, skipping the pixels whose patch row or columns lie in the padding.
 // Images are shared out over the threads; a batch smaller than the team, or an interleaved one,
 // shares out the tiles instead.
 #include <omp.h>
