@@ -37,9 +37,11 @@ void check_f32(const Tensor* t, const char* what) {
 }
 
 const cpu::detail::BatchNormKernels& kernels() {
-  const std::string name = cpu::sgemm_kernel_name();  // the instruction set in use
-  if (name == "avx512") return cpu::detail::avx512_batch_norm_kernels();
-  if (name == "avx2") return cpu::detail::avx2_batch_norm_kernels();
+  switch (cpu::active_isa()) {
+    case cpu::Isa::avx512: return cpu::detail::avx512_batch_norm_kernels();
+    case cpu::Isa::avx2: return cpu::detail::avx2_batch_norm_kernels();
+    case cpu::Isa::portable: break;
+  }
   return cpu::detail::portable_batch_norm_kernels();
 }
 

@@ -143,24 +143,13 @@ struct PlaneBuffer {
   int64_t H = -1, W = -1, C = -1;
 
   float* prepare(const PlaneLayout& L, int64_t h, int64_t w, int64_t c) {
-    const bool grew = L.floats > capacity;
+    const bool grows = L.floats > buffer.capacity();  // then the old contents are gone
     float* data = buffer.reserve(L.floats);
-    if (grew || !same_layout(L) || h != H || w != W || c != C) {
+    if (grows || !(L == layout) || h != H || w != W || c != C) {
       zero_padding(h, w, c, L, data);
       layout = L, H = h, W = w, C = c;
-      capacity = std::max(capacity, L.floats);
     }
     return data;
-  }
-
- private:
-  int64_t capacity = 0;
-  bool same_layout(const PlaneLayout& L) const {
-    return L.stride_h == layout.stride_h && L.stride_w == layout.stride_w &&
-           L.pad_top == layout.pad_top && L.pad_left == layout.pad_left &&
-           L.phases_h == layout.phases_h && L.phases_w == layout.phases_w &&
-           L.height == layout.height && L.width == layout.width && L.batch == layout.batch &&
-           L.channel_stride == layout.channel_stride && L.floats == layout.floats;
   }
 };
 

@@ -402,9 +402,11 @@ OutputPlan backward_data_plan(const Conv2dGeometry& g, const float* w) {
 }
 
 const detail::ConvKernels& active_conv_kernels() {
-  const std::string name = sgemm_kernel_name();
-  if (name == "avx512") return detail::avx512_conv_kernels();
-  if (name == "avx2") return detail::avx2_conv_kernels();
+  switch (active_isa()) {
+    case Isa::avx512: return detail::avx512_conv_kernels();
+    case Isa::avx2: return detail::avx2_conv_kernels();
+    case Isa::portable: break;
+  }
   return detail::portable_conv_kernels();
 }
 

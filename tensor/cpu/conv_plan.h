@@ -29,6 +29,7 @@ struct PlaneLayout {
   int64_t floats = 0;  // the whole layout, slack included
 
   int64_t positions() const { return phases_h * phases_w * height * width; }
+  bool operator==(const PlaneLayout&) const = default;
 };
 
 // The output pixels one set of taps computes: sub-grid pixel (u, v), u < rows, v < cols, is

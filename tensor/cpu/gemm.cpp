@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <string_view>
 
 #include "tensor/check.h"
 #include "tensor/cpu/cpu_backend.h"
@@ -301,6 +302,11 @@ void sgemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, 
 
 std::string sgemm_kernel_name() {
   return active_kernel().load()->name;
+}
+
+Isa active_isa() {
+  const std::string_view name = active_kernel().load()->name;
+  return name == "avx512" ? Isa::avx512 : name == "avx2" ? Isa::avx2 : Isa::portable;
 }
 
 bool sgemm_kernel_supported(const std::string& name) {

@@ -20,6 +20,10 @@ void sgemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, 
 // The micro-kernel in use ("avx512", "avx2" or "portable"); tests and the benchmark print it.
 std::string sgemm_kernel_name();
 
+// Its instruction set, which the convolution and batch-norm kernels follow (one switch for all).
+enum class Isa { portable, avx2, avx512 };
+Isa active_isa();
+
 // For tests and benchmarks: run every later product, in every thread, with the named kernel
 // ("avx512", "avx2", "portable"), or with the fastest one this CPU supports ("auto", the
 // default). Throws remix::Error for an unknown name or a kernel this CPU cannot run.

@@ -25,6 +25,7 @@ class ScratchBuffer {
     }
     return data_.get();
   }
+  int64_t capacity() const { return capacity_; }
 
  private:
   struct Free {
