@@ -23,6 +23,7 @@
 #include "tensor/check.h"
 #include "tensor/cpu/cpu_backend.h"
 #include "tensor/cpu/gemm_kernel.h"
+#include "tensor/cpu/reference.h"
 #include "tensor/cpu/scratch.h"
 
 namespace remix::cpu {
@@ -288,6 +289,10 @@ void detail::sgemm_with_kernel(const SgemmKernel& kernel, bool transpose_a, bool
   g.b_col = transpose_b ? ldb : 1;
   if (k == 0 || alpha == 0.0f) {  // as in BLAS: A and B are not read
     scale_c(g);
+    return;
+  }
+  if (reference_kernels_enabled()) {  // the triple loop that defines the product
+    reference::sgemm(transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
   multiply(kernel, g);

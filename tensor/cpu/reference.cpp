@@ -39,6 +39,23 @@ void set_reference_kernels(bool enabled) {
 
 namespace reference {
 
+void sgemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, float alpha,
+           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+           int64_t ldc) {
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      double sum = 0;
+      for (int64_t p = 0; p < k; ++p) {
+        const float a_ip = transpose_a ? a[p * lda + i] : a[i * lda + p];
+        const float b_pj = transpose_b ? b[j * ldb + p] : b[p * ldb + j];
+        sum += double(a_ip) * b_pj;
+      }
+      const double before = beta == 0.0f ? 0.0 : double(beta) * c[i * ldc + j];
+      c[i * ldc + j] = static_cast<float>(double(alpha) * sum + before);
+    }
+  }
+}
+
 void conv2d_forward(const float* x, const float* w, const Conv2dGeometry& g, float* y) {
   for (int64_t n = 0; n < g.N; ++n)
     for (int64_t p = 0; p < g.P; ++p)

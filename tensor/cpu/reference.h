@@ -5,6 +5,8 @@
 // The backend runs these loops instead of its optimised kernels when REMIX_CPU_REFERENCE=1
 // is set in the environment, or after set_reference_kernels(true). They are slow (no blocking,
 // no SIMD, one thread) but compute the same results up to the order of floating-point sums.
+// Pooling (pool.cpp), ROI-Align (roi_align.cpp) and the elementwise kernels have no separate
+// fast version: their loops are the definitions already, channels innermost.
 #pragma once
 
 #include "tensor/backend.h"
@@ -23,6 +25,12 @@ void conv2d_forward(const float* x, const float* w, const Conv2dGeometry& g, flo
 void conv2d_backward_data(const float* dy, const float* w, const Conv2dGeometry& g, float* dx);
 // dw[k,r,s,c] = sum over n,p,q of dy[n,p,q,k] * x[n, p*sh - ph + r, q*sw - pw + s, c]
 void conv2d_backward_filter(const float* dy, const float* x, const Conv2dGeometry& g, float* dw);
+
+// C = alpha * op(A) @ op(B) + beta * C, as gemm.h defines it (C is not read when beta == 0):
+//   C[i][j] = alpha * sum over p of op(A)[i][p] * op(B)[p][j] + beta * C[i][j]
+void sgemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, float alpha,
+           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+           int64_t ldc);
 
 // Batch norm over the rows of x (rows x C), as tensor/backend.h defines it (see batch_norm.cpp).
 void batch_norm_forward_training(const BatchNormForward& args);

@@ -3,6 +3,7 @@
 // Shapes are odd on purpose, so that every edge of the MR x NR tiles and of the cache blocks is
 // crossed; a kernel the CPU cannot run (AVX-512 on many machines) is skipped, not failed.
 #include "tensor/cpu/gemm.h"
+#include "tensor/cpu/reference.h"
 
 #include <gtest/gtest.h>
 
@@ -89,21 +90,17 @@ std::string describe(const Case& t) {
   return ::testing::AssertionSuccess();
 }
 
-// Each test runs with one kernel forced, and puts the automatic choice back afterwards.
-class SgemmKernel : public ::testing::TestWithParam<std::string> {
- protected:
-  void SetUp() override {
-    if (!cpu::sgemm_kernel_supported(GetParam()))
-      GTEST_SKIP() << "this CPU cannot run the " << GetParam() << " kernel";
-    cpu::set_sgemm_kernel(GetParam());
-  }
-  void TearDown() override { cpu::set_sgemm_kernel("auto"); }
-};
+// Each test runs with one kernel forced (or the reference loop of tensor/cpu/reference.cpp),
+// and puts the automatic choice back afterwards.
+class SgemmKernel : public testing::CpuKernelTest {};
 
 const bool kTransposes[][2] = {{false, false}, {false, true}, {true, false}, {true, true}};
 
 TEST_P(SgemmKernel, ReportsItsName) {
-  EXPECT_EQ(cpu::sgemm_kernel_name(), GetParam());
+  if (GetParam() == "reference")
+    EXPECT_TRUE(cpu::reference_kernels_enabled());
+  else
+    EXPECT_EQ(cpu::sgemm_kernel_name(), GetParam());
 }
 
 TEST_P(SgemmKernel, MatchesANaiveLoopOnOddCubesForEveryTranspose) {
@@ -150,8 +147,7 @@ TEST_P(SgemmKernel, RespectsLeadingDimensionsWiderThanTheMatrices) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Kernels, SgemmKernel, ::testing::Values("portable", "avx2", "avx512"),
-                         [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(Kernels, SgemmKernel, testing::kEveryCpuKernel, testing::cpu_kernel_name);
 
 // 16 floats in plain C++, standing in for an AVX-512 register.
 struct Emulated512 {
