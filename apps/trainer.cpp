@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "apps/curves.h"
 #include "apps/data_source.h"
 #include "apps/evaluate.h"
 #include "data/dataset.h"
@@ -264,6 +265,8 @@ bool Trainer::finish_epoch(TrainResult& result) {
   position_ = {position_.epoch + 1, 0};
   m.elapsed_s = elapsed_seconds();
   append_metrics((fs::path(config_.out) / "metrics.jsonl").string(), m);
+  write_curves_svg((fs::path(config_.out) / "curves.svg").string(),
+                   {read_run_curves(config_.out)});
   const bool improved = m.test_top1 > best_top1_;
   if (improved) {
     best_top1_ = m.test_top1;

@@ -9,16 +9,21 @@
 #include <algorithm>
 #include <fstream>
 
+#include "apps/curves.h"
 #include "apps/data_source.h"
 #include "apps/evaluate.h"
 #include "nn/checkpoint.h"
 #include "nn/checkpoint_store.h"
 #include "tests/apps/apps_test_support.h"
+#include "tests/apps/curves_test_support.h"
 
 namespace remix::app {
 namespace {
 
 using testing::TemporaryDirectory;
+using testing::XmlElement;
+using testing::expect_curves_match;
+using testing::parse_xml;
 
 // Chance is 10% on the 10 balanced classes; with seed 0 the runs reach 40-47%.
 constexpr double kWellAboveChance = 0.30;
@@ -84,6 +89,14 @@ TEST_F(RecursiveMixRun, WritesTheConfigAndTheMetrics) {
     EXPECT_EQ(m["epoch"], lines + 1);
   }
   EXPECT_EQ(lines, 3);
+}
+
+TEST_F(RecursiveMixRun, DrawsItsCurvesFromItsMetrics) {
+  std::ifstream in(config_->out + "/curves.svg");
+  ASSERT_TRUE(in.good()) << "curves.svg is missing";
+  const XmlElement svg = parse_xml({std::istreambuf_iterator<char>(in), {}});
+  expect_curves_match(svg, read_run_curves(config_->out));
+  EXPECT_EQ(read_run_curves(config_->out).epochs.size(), 3u);
 }
 
 TEST_F(RecursiveMixRun, LastNamesTheFinalStepAndBestTheBestEpochAndNothingElseIsKept) {
