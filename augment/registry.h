@@ -4,9 +4,11 @@
 //
 // Adding an augmentation: write augment/<name>.cpp (a BatchAugmentation and its factory, as
 // augment/none.cpp), add its factory to the table in augment/registry.cpp, and test it in
-// tests/augment/<name>_test.cpp.
+// tests/augment/<name>_test.cpp. A program outside remix's tree calls register_augmentation()
+// before it parses its options (examples/custom-augmentation/ shows one).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,7 +18,8 @@
 
 namespace remix::augment {
 
-using AugmentationFactory = std::unique_ptr<BatchAugmentation> (*)(const AugmentOptions&);
+using AugmentationFactory =
+    std::function<std::unique_ptr<BatchAugmentation>(const AugmentOptions&)>;
 
 struct RegisteredAugmentation {
   std::string name;
@@ -24,8 +27,11 @@ struct RegisteredAugmentation {
   AugmentationFactory make;
 };
 
-// Every augmentation, in the order --help lists them.
-const std::vector<RegisteredAugmentation>& registered_augmentations();
+// Every augmentation, in the order --help lists them: the built-in ones, then the registered
+// ones in registration order.
+std::vector<RegisteredAugmentation> registered_augmentations();
+// Adds an augmentation; a name already taken throws a remix::Error.
+void register_augmentation(RegisteredAugmentation augmentation);
 // Their names, in the same order.
 std::vector<std::string> augmentation_names();
 

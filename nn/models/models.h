@@ -5,11 +5,12 @@
 //   pyramidnet164 | pyramidnet200           pyramidnet.h (alpha 270 / 240; depth and alpha can
 //                                           be overridden)
 //   densenet121                             densenet.h (CIFAR DenseNet-BC, growth 32)
-// Adding a model: write nn/models/<name>.{h,cpp} with a Classifier subclass, add its name to
-// model_names() and a branch to make_model (models.cpp), and pin its parameter count in
-// tests/nn/models_test.cpp.
+// Adding a model: write nn/models/<name>.{h,cpp} with a Classifier subclass, add its row to the
+// table in models.cpp, and pin its parameter count in tests/nn/models_test.cpp. A program outside
+// the tree calls register_model() before parsing its options instead.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,7 +27,20 @@ struct ModelOptions {
   double pyramid_alpha = 0.0;  // 0: the preset's alpha (270 or 240)
 };
 
-const std::vector<std::string>& model_names();
+using ModelFactory = std::function<std::shared_ptr<Classifier>(int64_t num_classes, Generator& gen,
+                                                                const ModelOptions& options)>;
+
+struct RegisteredModel {
+  std::string name;
+  std::string description;  // one line
+  ModelFactory make;
+};
+
+// The built-in models in the order above, then the registered ones in registration order.
+std::vector<RegisteredModel> registered_models();
+std::vector<std::string> model_names();
+// Adds a model (e.g. from a program outside remix's tree); a name already taken throws.
+void register_model(RegisteredModel model);
 
 // Throws a remix::Error listing the valid names when `name` is not one of them.
 std::shared_ptr<Classifier> make_model(const std::string& name, int64_t num_classes, Generator& gen,

@@ -128,6 +128,21 @@ TEST(Models, ExposeTheLastFeatureMapAndTheRoiHead) {
   EXPECT_TRUE(testing::all_close(shared, model->fc().forward(pooled)));
 }
 
+TEST(Models, BuildsAModelRegisteredAtRunTimeByItsNameAndRefusesATakenName) {
+  const ModelFactory resnet20_again = [](int64_t classes, Generator& gen, const ModelOptions&) {
+    return std::make_shared<ResNet>(ResNetConfig::cifar(20), classes, gen);
+  };
+  register_model({"resnet20-for-test", "ResNet-20 under another name (a test)", resnet20_again});
+  EXPECT_EQ(model_names().back(), "resnet20-for-test");
+  Generator gen(3), same(3);
+  const auto model = make_model("resnet20-for-test", 7, gen);
+  EXPECT_EQ(model->num_classes(), 7);
+  EXPECT_EQ(model->parameter_count(), make_model("resnet20", 7, same)->parameter_count());
+  EXPECT_THROW(register_model({"resnet20-for-test", "again", resnet20_again}), Error);
+  EXPECT_THROW(register_model({"resnet18", "a second resnet18", resnet20_again}), Error);
+  EXPECT_THROW(register_model({"nameless-factory", "no factory", nullptr}), Error);
+}
+
 TEST(Models, AnUnknownNameListsTheValidOnes) {
   Generator gen(6);
   try {
