@@ -1,6 +1,6 @@
 // BatchAugmentation: the one interface of augment/. An augmentation takes a batch of images with
 // their soft targets and returns the batch to train on, possibly mixed, with the mixing weight and,
-// for RecursiveMix, a consistency term for the ROI head (RECURSIVEMIX.md).
+// for RecursiveMix, a consistency term for the ROI head (docs/RECURSIVEMIX.md).
 //
 // One training step with any augmentation (augment/loss.h computes the loss):
 //   MixedBatch batch = aug.mix(images, targets, gen);
@@ -29,8 +29,8 @@ struct MixedBatch {
   Tensor targets;    // N x K f32 soft targets
   double lam = 1.0;  // share of the original image kept (1 = unmixed); for logs and tests
 
-  // RecursiveMix consistency term (RECURSIVEMIX.md, steps 6-7); absent when `consistency` is
-  // false, and then the tensors below are undefined.
+  // RecursiveMix consistency term (docs/RECURSIVEMIX.md, "One training step", steps 6-7);
+  // absent when `consistency` is false, and then the tensors below are undefined.
   bool consistency = false;
   Tensor roi_boxes;      // N x 4 f32 (x1, y1, x2, y2) in pixels, the same box on every row
   Tensor teacher_probs;  // N x K f32 = softmax(previous step's logits)

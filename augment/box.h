@@ -1,4 +1,5 @@
-// The rectangle arithmetic shared by Cutout, CutMix and RecursiveMix (RECURSIVEMIX.md, step 3).
+// The rectangle arithmetic shared by Cutout, CutMix and RecursiveMix
+// (docs/RECURSIVEMIX.md, "One training step", step 3).
 //
 // A box is (x1, y1, x2, y2) in pixels, half-open: columns x1 <= x < x2, rows y1 <= y < y2, of an
 // H x W image. A box of side cut_w x cut_h centred on (cx, cy) is clipped to the image, with

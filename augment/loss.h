@@ -1,5 +1,5 @@
 // The training loss of a mixed batch, one definition for the training app and the benchmark
-// (RECURSIVEMIX.md, steps 6-7):
+// (docs/RECURSIVEMIX.md, "One training step", steps 6-7):
 //   F        = model.features(images)                        N x h x w x D
 //   logits   = fc(global_avg_pool(F))                        the main head
 //   main     = CE_soft(logits, targets)

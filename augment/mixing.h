@@ -1,5 +1,5 @@
 // The arithmetic the mixing augmentations share, so that CutMix and RecursiveMix with its three
-// switches off are the same computation (RECURSIVEMIX.md, "All three off = CutMix"):
+// switches off are the same computation (docs/RECURSIVEMIX.md, "The ablation switches"):
 //   - a random permutation of the batch (the "other image" of Mixup and CutMix),
 //   - Beta draws,
 //   - target mixing  y = lam * y + (1 - lam) * y_source,

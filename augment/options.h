@@ -23,7 +23,7 @@ struct AugmentOptions {
   double cutmix_beta = 1.0;
   double cutmix_prob = 0.5;
 
-  // RecursiveMix (RECURSIVEMIX.md): box area ratio ~ U(0, alpha); consistency weight omega.
+  // RecursiveMix (docs/RECURSIVEMIX.md): box area ratio ~ U(0, alpha); consistency weight omega.
   double rm_alpha = 0.5;
   double rm_omega = 0.5;
   Interpolation rm_interpolation = Interpolation::nearest;

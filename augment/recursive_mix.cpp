@@ -1,7 +1,7 @@
 // RecursiveMix (Yang, Li, Zhao, Song & Yang, "RecursiveMix: Mixed Learning with History", 2022),
-// exactly the steps of RECURSIVEMIX.md. State kept between steps: the previous step's mixed input
-// (history_images), its mixed targets (history_targets) and its main-head logits (history_logits,
-// detached, f32). One step:
+// following docs/RECURSIVEMIX.md ("One training step"). State kept between steps: the previous
+// step's mixed input (history_images), its mixed targets (history_targets) and its main-head
+// logits (history_logits, detached, f32). One step:
 //   1. no usable history (first step, after a reset, or fewer rows than this batch): unmixed;
 //   2. area ratio ~ U(0, alpha), then ONE box for the whole batch: cx, cy uniform (augment/box.h);
 //   3. paste the source into the box (augment/mixing.h): the whole source image resized into it

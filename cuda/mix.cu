@@ -2,10 +2,10 @@
 // box from another batch (CutMix), fill a box with a value (Cutout). Same semantics as
 // tensor/cpu/mix.cpp: a box is an i32 row (x1, y1, x2, y2) of columns x1 <= x < x2 and rows
 // y1 <= y < y2, one row per image or a single row for the whole batch; resizing follows
-// torch.nn.functional.interpolate with scale = in / out computed in f32:
-//   nearest   src = min(floor(dst * scale), in - 1)
-//   bilinear  (align_corners=False) src = max((dst + 0.5) * scale - 0.5, 0), i0 = floor(src),
-//             i1 = min(i0 + 1, in - 1), weights (1 - (src - i0), src - i0), width first.
+// torch.nn.functional.interpolate as the official RecursiveMix code calls it, scales in f32:
+//   nearest   scale = in / out, src = min(floor(dst * scale), in - 1)
+//   bilinear  align_corners=True: scale = (in - 1) / (out - 1) (0 when out = 1), src = dst * scale,
+//             i0 = floor(src), i1 = min(i0 + 1, in - 1), weights (1 - (src - i0), src - i0).
 //
 // The boxes are read from device memory inside the kernels, and the launch covers the whole
 // destination (threads outside the box return at once), so a captured CUDA graph stays valid when
@@ -44,22 +44,26 @@ __device__ __forceinline__ float resize_scale(int64_t in, int64_t out) {
   return static_cast<float>(in) / static_cast<float>(out);
 }
 
+// The bilinear scale with align_corners=True: the corners of source and box coincide.
+__device__ __forceinline__ float corner_scale(int64_t in, int64_t out) {
+  return out > 1 ? static_cast<float>(in - 1) / static_cast<float>(out - 1) : 0.f;
+}
+
 // PyTorch's nearest source index for destination index i.
 __device__ __forceinline__ int64_t nearest_source(int64_t i, int64_t in, int64_t out) {
   const float src = floorf(static_cast<float>(i) * resize_scale(in, out));
   return min(static_cast<int64_t>(src), in - 1);
 }
 
-// PyTorch's bilinear neighbours and weights (align_corners=False) for destination index i.
-// __fmul_rn keeps the compiler from fusing the multiply into an FMA, so the source coordinate
-// rounds exactly as on the CPU.
+// PyTorch's bilinear neighbours and weights (align_corners=True) for destination index i.
+// __fmul_rn rounds the product on its own (no fusing into a later FMA), so the source coordinate
+// is exactly the CPU's.
 struct Linear {
   int64_t i0, i1;
   float w0, w1;
 };
 __device__ __forceinline__ Linear linear_source(int64_t i, int64_t in, int64_t out) {
-  const float src =
-      fmaxf(__fmul_rn(static_cast<float>(i) + 0.5f, resize_scale(in, out)) - 0.5f, 0.f);
+  const float src = __fmul_rn(static_cast<float>(i), corner_scale(in, out));
   const auto i0 = static_cast<int64_t>(src);
   const float w1 = fminf(fmaxf(src - static_cast<float>(i0), 0.f), 1.f);
   return {i0, i0 < in - 1 ? i0 + 1 : i0, 1.f - w1, w1};

@@ -55,7 +55,7 @@ struct LoaderOptions {
   int prefetch = 4;  // batches made ahead of the consumer, at least 1
   // An optional last step on each batch, run in the thread that makes it (e.g. normalising on
   // the CPU path); it must be safe to call from several threads at once.
-  std::function<void(Batch&)> batch_transform;
+  std::function<void(Batch&)> batch_transform = {};
 };
 
 class DataLoader {

@@ -1,6 +1,6 @@
 // Classifier: what every model in nn/models/ is. A backbone gives the last feature map
 // (features(x), N x h x w x D, NHWC); the main head is  forward(x) = fc(global_avg_pool(features));
-// the RecursiveMix ROI head (RECURSIVEMIX.md, step 6) is
+// the RecursiveMix ROI head (docs/RECURSIVEMIX.md, "One training step", step 6) is
 //   roi_logits(F, boxes) = head(flatten(roi_align(F, boxes, 1x1, scale h / image_size,
 //                                                  adaptive sampling, aligned)))
 // with head = fc_roi, or fc when the head is shared. fc and fc_roi are registered last, so the

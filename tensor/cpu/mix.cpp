@@ -3,9 +3,11 @@
 //
 // A box is an i32 row (x1, y1, x2, y2) of columns x1 <= x < x2 and rows y1 <= y < y2; there is
 // one row per image or a single row for the whole batch. Resizing follows
-// torch.nn.functional.interpolate with scale = in / out (computed in f32, as PyTorch does):
-//   nearest   src = min(floor(dst * scale), in - 1)
-//   bilinear  (align_corners=False) src = max((dst + 0.5) * scale - 0.5, 0), i0 = floor(src),
+// torch.nn.functional.interpolate as the official RecursiveMix code calls it (scales in f32, as
+// PyTorch computes them):
+//   nearest   scale = in / out, src = min(floor(dst * scale), in - 1)
+//   bilinear  align_corners=True: scale = (in - 1) / (out - 1) (0 when out = 1), src = dst * scale,
+//             so the corner pixels of the source land on the corners of the box; i0 = floor(src),
 //             i1 = min(i0 + 1, in - 1), weights (1 - (src - i0), src - i0) on (i0, i1),
 //             first along the width then along the height.
 // paste_box and fill_box move bytes and work for every dtype; paste_resized works for every dtype
@@ -72,14 +74,14 @@ int64_t nearest_source(int64_t i, int64_t in, int64_t out) {
   return std::min(static_cast<int64_t>(std::floor(static_cast<float>(i) * scale)), in - 1);
 }
 
-// PyTorch's bilinear neighbours and weights (align_corners=False) for destination index i.
+// PyTorch's bilinear neighbours and weights (align_corners=True) for destination index i.
 struct Linear {
   int64_t i0, i1;
   float w0, w1;
 };
 Linear linear_source(int64_t i, int64_t in, int64_t out) {
-  const float scale = static_cast<float>(in) / static_cast<float>(out);
-  const float src = std::max((static_cast<float>(i) + 0.5f) * scale - 0.5f, 0.0f);
+  const float scale = out > 1 ? static_cast<float>(in - 1) / static_cast<float>(out - 1) : 0.0f;
+  const float src = static_cast<float>(i) * scale;
   const auto i0 = static_cast<int64_t>(src);
   const float w1 = std::clamp(src - static_cast<float>(i0), 0.0f, 1.0f);
   return {i0, i0 < in - 1 ? i0 + 1 : i0, 1.0f - w1, w1};

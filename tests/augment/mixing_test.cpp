@@ -58,15 +58,15 @@ TEST(PasteAndMix, ResizesTheWholeSourceIntoTheBoxWithNearestNeighbours) {
 }
 
 TEST(PasteAndMix, ResizesTheWholeSourceIntoTheBoxBilinearly) {
-  // 4 -> 2 with half-pixel centres: source (i + 0.5) * 2 - 0.5 = 0.5 or 2.5, the mean of a 2x2
-  // block: (0 + 1 + 4 + 5) / 4 = 2.5, (2 + 3 + 6 + 7) / 4 = 4.5, 10.5, 12.5.
+  // 4 -> 3 with align_corners=True: source coordinate i * (4 - 1) / (3 - 1) = 0, 1.5, 3 on both
+  // axes, so the corners 0, 3, 12, 15 are kept and the rest are midpoints of the linear 4 y + x.
   const MixedBatch out = paste_and_mix(
-      filled({1, 4, 4, 2}, 0.0), first_class(), counting_image(), second_class(), Box{1, 1, 3, 3},
+      filled({1, 4, 4, 2}, 0.0), first_class(), counting_image(), second_class(), Box{1, 1, 4, 4},
       PasteOptions{.resize = true, .interpolation = Interpolation::bilinear});
   EXPECT_EQ(channel0(out.images), (std::vector<float>{0, 0, 0, 0,        //
-                                                      0, 2.5, 4.5, 0,    //
-                                                      0, 10.5, 12.5, 0,  //
-                                                      0, 0, 0, 0}));
+                                                      0, 0, 1.5, 3,      //
+                                                      0, 6, 7.5, 9,      //
+                                                      0, 12, 13.5, 15}));
 }
 
 TEST(PasteAndMix, ResizesIntoANonSquareBox) {

@@ -2,7 +2,8 @@
 // a source batch with more images than the destination, as in the last partial batch of
 // RecursiveMix; sources larger and smaller than the box), CutMix's paste_box and Cutout's
 // fill_box, with one box for the batch or one per image, empty and full-image boxes; and a paste
-// captured in a CUDA graph follows the box written after the capture.
+// captured in a CUDA graph follows the box written after the capture. The bilinear resize is
+// also pinned on a hand-computed 2x2 -> 3x3 case (align_corners=True).
 #include <gtest/gtest.h>
 
 #include <cuda_runtime.h>
@@ -67,6 +68,17 @@ TEST(CudaMix, BilinearPasteMatchesTheCpu) {
       }
     }
   }
+}
+
+TEST(CudaMix, BilinearEnlarging2x2To3x3KeepsTheCornersAndAveragesBetweenThem) {
+  REMIX_SKIP_WITHOUT_GPU();
+  // align_corners=True: corners a, b, c, d kept, side midpoints and the centre are means.
+  const Tensor src = Tensor::from_vector(std::vector<float>{1, 3, 5, 11}, {1, 2, 2, 1});
+  Tensor gpu = to_gpu(Tensor::zeros({1, 3, 3, 1}));
+  prim::paste_resized(to_gpu(src), to_gpu(boxes({0, 0, 3, 3})), Interpolation::bilinear, gpu);
+  EXPECT_EQ(gpu.to(Device::cpu()).to_vector<float>(), (std::vector<float>{1, 2, 3,  //
+                                                                          3, 5, 7,  //
+                                                                          5, 8, 11}));
 }
 
 TEST(CudaMix, PasteBoxAndFillBoxMatchTheCpu) {

@@ -1,5 +1,6 @@
-// Batch augmentation on the CPU: resize-and-paste (nearest and bilinear, as PyTorch's
-// F.interpolate), box paste and box fill, on hand-computed small cases and against naive loops.
+// Batch augmentation on the CPU: resize-and-paste (nearest, and bilinear with align_corners=True,
+// as PyTorch's F.interpolate), box paste and box fill, on hand-computed small cases and against
+// naive loops.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -35,22 +36,35 @@ TEST(PasteResized, NearestShrinksA4x4ImageIntoA2x3Box) {
 TEST(PasteResized, BilinearShrinksA4x4ImageIntoA2x3Box) {
   Tensor dst = Tensor::full({1, 4, 5, 1}, -1.0);
   prim::paste_resized(ramp(4, 4), box_row(1, 1, 4, 3), Interpolation::bilinear, dst);
-  // Source coordinates (dst + 0.5) * in / out - 0.5: rows 0.5, 2.5; columns 1/6, 1.5, 17/6.
-  // The source is linear (4 y + x), so bilinear interpolation returns 4 * row + column exactly.
-  const float a = 1.0f / 6, b = 1.5f, c = 17.0f / 6;
-  const std::vector<float> expected = {-1, -1,     -1,     -1,     -1,  //
-                                       -1, 2 + a,  2 + b,  2 + c,  -1,  //
-                                       -1, 10 + a, 10 + b, 10 + c, -1,  //
-                                       -1, -1,     -1,     -1,     -1};
-  EXPECT_TRUE(testing::all_close(dst, Tensor::from_vector(expected, {1, 4, 5, 1}), 1e-5, 1e-6));
+  // align_corners=True, source coordinate dst * (in - 1) / (out - 1): rows 0 * 3 and 1 * 3;
+  // columns 0, 1.5, 3. The source is linear (4 y + x), so the blend is 4 * row + column.
+  const std::vector<float> expected = {-1, -1, -1,   -1, -1,  //
+                                       -1, 0,  1.5,  3,  -1,  //
+                                       -1, 12, 13.5, 15, -1,  //
+                                       -1, -1, -1,   -1, -1};
+  EXPECT_EQ(dst.to_vector<float>(), expected);
 }
 
-TEST(PasteResized, BilinearEnlargingClampsAtTheBorders) {
+TEST(PasteResized, BilinearEnlarging2x2To3x3KeepsTheCornersAndAveragesBetweenThem) {
+  // a b    a          (a+b)/2          b
+  // c d -> (a+c)/2    (a+b+c+d)/4      (b+d)/2
+  //         c          (c+d)/2          d
+  // with a, b, c, d = 1, 3, 5, 11 (not a plane, so the centre is not a side's midpoint). For
+  // 2 -> 3 the half-pixel rule (align_corners=False) happens to give the same; the other cases
+  // tell the two apart.
+  const Tensor src = Tensor::from_vector(std::vector<float>{1, 3, 5, 11}, {1, 2, 2, 1});
+  Tensor dst = Tensor::zeros({1, 3, 3, 1});
+  prim::paste_resized(src, box_row(0, 0, 3, 3), Interpolation::bilinear, dst);
+  EXPECT_EQ(dst.to_vector<float>(), (std::vector<float>{1, 2, 3,  //
+                                                        3, 5, 7,  //
+                                                        5, 8, 11}));
+}
+
+TEST(PasteResized, BilinearEnlarging2x2To4x4StepsByAThirdOfAPixel) {
   Tensor dst = Tensor::zeros({1, 4, 4, 1});
   prim::paste_resized(ramp(2, 2), box_row(0, 0, 4, 4), Interpolation::bilinear, dst);
-  // Coordinates (i + 0.5) / 2 - 0.5 = -0.25 (clamped to 0), 0.25, 0.75, 1.25 (neighbours 1 and 1,
-  // so 1); the value is 2 * row + column.
-  const float k[] = {0.0f, 0.25f, 0.75f, 1.0f};
+  // Coordinates i * (2 - 1) / (4 - 1) = 0, 1/3, 2/3, 1; the value is 2 * row + column.
+  const float k[] = {0.0f, 1.0f / 3, 2.0f / 3, 1.0f};
   std::vector<float> expected;
   for (float y : k)
     for (float x : k) expected.push_back(2 * y + x);
@@ -61,6 +75,14 @@ TEST(PasteResized, BilinearEnlargingClampsAtTheBorders) {
             (std::vector<float>{0, 0, 1, 1, 0, 0, 1, 1, 2, 2, 3, 3, 2, 2, 3, 3}));
 }
 
+TEST(PasteResized, BilinearIntoOnePixelTakesTheTopLeftCorner) {
+  // One destination pixel: PyTorch's scale is 0, so the source coordinate is 0 on both axes.
+  const Tensor src = Tensor::from_vector(std::vector<float>{7, 1, 2, 3}, {1, 2, 2, 1});
+  Tensor dst = Tensor::zeros({1, 3, 3, 1});
+  prim::paste_resized(src, box_row(1, 2, 2, 3), Interpolation::bilinear, dst);
+  EXPECT_EQ(dst.to_vector<float>(), (std::vector<float>{0, 0, 0, 0, 0, 0, 0, 7, 0}));
+}
+
 // PyTorch's interpolate, written out per destination pixel of the box.
 float reference_pixel(const std::vector<float>& s, int64_t n, int64_t Hs, int64_t Ws, int64_t C,
                       int64_t c, int64_t i, int64_t j, int64_t bh, int64_t bw, bool bilinear) {
@@ -69,8 +91,10 @@ float reference_pixel(const std::vector<float>& s, int64_t n, int64_t Hs, int64_
   if (!bilinear)
     return at(std::min<int64_t>(static_cast<int64_t>(std::floor(i * sh)), Hs - 1),
               std::min<int64_t>(static_cast<int64_t>(std::floor(j * sw)), Ws - 1));
-  const float ry = std::max((i + 0.5f) * sh - 0.5f, 0.0f),
-              rx = std::max((j + 0.5f) * sw - 0.5f, 0.0f);
+  // align_corners=True: the first and last pixels of source and box coincide.
+  const float ch = bh > 1 ? static_cast<float>(Hs - 1) / (bh - 1) : 0.0f,
+              cw = bw > 1 ? static_cast<float>(Ws - 1) / (bw - 1) : 0.0f;
+  const float ry = i * ch, rx = j * cw;
   const int64_t y0 = static_cast<int64_t>(ry), x0 = static_cast<int64_t>(rx);
   const int64_t y1 = std::min(y0 + 1, Hs - 1), x1 = std::min(x0 + 1, Ws - 1);
   const float fy = ry - y0, fx = rx - x0;
