@@ -26,8 +26,25 @@
 namespace remix {
 
 // a (op) b, element by element. The comparisons give 1 where true and 0 where false.
-enum class BinaryOp { add, sub, mul, div, maximum, minimum, pow, equal, greater };
-enum class UnaryOp { neg, exp, log, sqrt, rsqrt, abs, relu, sigmoid, tanh, square, reciprocal };
+// Each list below is the one place an op is named: the enum and the array of every op (which the
+// tests iterate) both come from it. Adding an op without its CPU case (tensor/cpu/elementwise.cpp)
+// and its CUDA case (cuda/elementwise.cu) does not compile: both switch over every enumerator,
+// without a default, under -Werror=switch.
+#define REMIX_BINARY_OPS(X) X(add) X(sub) X(mul) X(div) X(maximum) X(minimum) X(pow) X(equal) X(greater)
+#define REMIX_UNARY_OPS(X) \
+  X(neg) X(exp) X(log) X(sqrt) X(rsqrt) X(abs) X(relu) X(sigmoid) X(tanh) X(square) X(reciprocal)
+
+#define REMIX_OP_ENUMERATOR(name) name,
+enum class BinaryOp { REMIX_BINARY_OPS(REMIX_OP_ENUMERATOR) };
+enum class UnaryOp { REMIX_UNARY_OPS(REMIX_OP_ENUMERATOR) };
+#undef REMIX_OP_ENUMERATOR
+
+#define REMIX_BINARY_OP_VALUE(name) BinaryOp::name,
+#define REMIX_UNARY_OP_VALUE(name) UnaryOp::name,
+inline constexpr BinaryOp kBinaryOps[] = {REMIX_BINARY_OPS(REMIX_BINARY_OP_VALUE)};
+inline constexpr UnaryOp kUnaryOps[] = {REMIX_UNARY_OPS(REMIX_UNARY_OP_VALUE)};
+#undef REMIX_BINARY_OP_VALUE
+#undef REMIX_UNARY_OP_VALUE
 enum class ReduceOp { sum, mean, max };
 enum class Interpolation { nearest, bilinear };
 

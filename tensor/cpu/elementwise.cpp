@@ -36,6 +36,7 @@ inline float apply_binary(float a, float b) {
   else if constexpr (op == BinaryOp::pow) return std::pow(a, b);
   else if constexpr (op == BinaryOp::equal) return a == b ? 1.0f : 0.0f;
   else if constexpr (op == BinaryOp::greater) return a > b ? 1.0f : 0.0f;
+  else static_assert(op != op, "a BinaryOp without its CPU case");
 }
 
 // relu keeps NaN (x < 0 is false for NaN), as torch.relu does.
@@ -52,6 +53,7 @@ inline float apply_unary(float x) {
   else if constexpr (op == UnaryOp::tanh) return std::tanh(x);
   else if constexpr (op == UnaryOp::square) return x * x;
   else if constexpr (op == UnaryOp::reciprocal) return 1.0f / x;
+  else static_assert(op != op, "a UnaryOp without its CPU case");
 }
 
 template <BinaryOp op>
@@ -73,7 +75,7 @@ void visit_binary(BinaryOp op, const Fn& fn) {
     case BinaryOp::equal: return fn(BinaryTag<BinaryOp::equal>{});
     case BinaryOp::greater: return fn(BinaryTag<BinaryOp::greater>{});
   }
-  throw_error("unknown binary op");
+  throw_error(fmt::format("binary op {} is not an enumerator", static_cast<int>(op)));
 }
 
 template <class Fn>
@@ -91,7 +93,7 @@ void visit_unary(UnaryOp op, const Fn& fn) {
     case UnaryOp::square: return fn(UnaryTag<UnaryOp::square>{});
     case UnaryOp::reciprocal: return fn(UnaryTag<UnaryOp::reciprocal>{});
   }
-  throw_error("unknown unary op");
+  throw_error(fmt::format("unary op {} is not an enumerator", static_cast<int>(op)));
 }
 
 // clang-format on
