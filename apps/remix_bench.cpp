@@ -6,9 +6,12 @@
 //   {"kind": "throughput", "model": "resnet18", "mode": "amp-bf16-cl", "precision": "bf16",
 //    "aug": "rm", "batch": 128, "ms_per_step": 6.1, "img_per_s": 20984.3, "peak_mem_mb": 480.2,
 //    "peak_mem_kind": "device_peak_allocated", "device": "NVIDIA H100 80GB HBM3", ...}
+// On a GPU, peak_mem_mb counts the bytes tensors requested, like PyTorch's max_memory_allocated;
+// reserved_mem_mb is what the caching allocator holds from the driver; host_waits_per_step counts
+// the uploads per timed step that waited for the device to free staging memory (0 expected).
 // On the CPU, peak_mem_mb is the process's peak resident set (getrusage), labelled
-// "process_peak_rss". --all runs the reference's matrix (resnet18 and pyramidnet164, fp32 / fp16
-// / bf16, aug none / rm) on a CUDA device.
+// "process_peak_rss", and the other two are 0. --all runs the reference's matrix (resnet18 and
+// pyramidnet164, fp32 / fp16 / bf16, aug none / rm) on a CUDA device.
 #include <sys/resource.h>
 
 #include <chrono>
@@ -148,10 +151,12 @@ nlohmann::json measure(const BenchOptions& o) {
   };
   run_steps(0, o.warmup);
   reset_peak_device_memory(device);
+  const int64_t waits_before = device_upload_waits(device);
   const auto start = std::chrono::steady_clock::now();
   run_steps(o.warmup, o.iters);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const auto host_waits = static_cast<double>(device_upload_waits(device) - waits_before);
 
   const double steps = static_cast<double>(o.iters);
   const bool gpu = device.is_cuda();
@@ -160,14 +165,14 @@ nlohmann::json measure(const BenchOptions& o) {
     profile::enable(true);
     const auto profile_start = std::chrono::steady_clock::now();
     run_steps(o.warmup + o.iters, o.iters);
-    const double profiled = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                          profile_start).count();
+    const double profiled =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - profile_start).count();
     profile::enable(false);
     print_profile(profiled / steps, o.iters);
   }
+  const DeviceMemoryStats memory = device_memory_stats(device);
   const double peak_mb =
-      gpu ? static_cast<double>(device_memory_stats(device).peak_allocated) / (1 << 20)
-          : process_peak_rss_mb();
+      gpu ? static_cast<double>(memory.peak_allocated) / (1 << 20) : process_peak_rss_mb();
   return {{"kind", "throughput"},
           {"model", o.model},
           {"mode", mode_name(config.precision)},
@@ -178,6 +183,8 @@ nlohmann::json measure(const BenchOptions& o) {
           {"img_per_s", rounded(static_cast<double>(o.batch_size) * steps / seconds, 1)},
           {"peak_mem_mb", rounded(peak_mb, 1)},
           {"peak_mem_kind", gpu ? "device_peak_allocated" : "process_peak_rss"},
+          {"reserved_mem_mb", rounded(static_cast<double>(memory.reserved) / (1 << 20), 1)},
+          {"host_waits_per_step", rounded(host_waits / steps, 3)},
           {"device", device_name(device)},
           {"cpu_kernels", o.reference_kernels ? "reference" : cpu::sgemm_kernel_name()},
           {"framework", "remix"}};

@@ -35,10 +35,15 @@ double mib(size_t bytes) {
   return static_cast<double>(bytes) / (1 << 20);
 }
 
+struct Block {
+  size_t size = 0;       // rounded: what the block takes from the cache and the driver
+  size_t requested = 0;  // what the caller asked for: what `allocated` counts
+};
+
 struct DevicePool {
   std::mutex mutex;
   std::unordered_multimap<size_t, void*> cached;  // rounded size -> free block
-  std::unordered_map<void*, size_t> in_use;       // block -> rounded size
+  std::unordered_map<void*, Block> in_use;        // block -> its sizes
   size_t cached_bytes = 0;
   MemoryStats stats;
 };
@@ -118,8 +123,9 @@ void* allocate(size_t nbytes, Device device) {
   std::lock_guard lock(p.mutex);
   void* ptr = take_cached(p, size);
   if (ptr == nullptr) ptr = device_malloc(p, size, nbytes, device);
-  p.in_use.emplace(ptr, size);
-  p.stats.allocated += size;
+  p.in_use.emplace(ptr, Block{size, nbytes});
+  // Requested bytes, like PyTorch's memory_allocated; the rounding shows in `reserved`.
+  p.stats.allocated += nbytes;
   p.stats.peak_allocated = std::max(p.stats.peak_allocated, p.stats.allocated);
   return ptr;
 }
@@ -135,11 +141,11 @@ void deallocate(void* ptr, size_t nbytes, Device device) {
   REMIX_CHECK(it != p.in_use.end(),
               "cuda::deallocate: {} ({} bytes) was not allocated on {} by remix's allocator", ptr,
               nbytes, to_string(device));
-  const size_t size = it->second;
+  const Block block = it->second;
   p.in_use.erase(it);
-  p.cached.emplace(size, ptr);
-  p.cached_bytes += size;
-  p.stats.allocated -= size;
+  p.cached.emplace(block.size, ptr);
+  p.cached_bytes += block.size;
+  p.stats.allocated -= block.requested;
 }
 
 MemoryStats memory_stats(Device device) {

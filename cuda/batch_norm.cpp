@@ -2,30 +2,25 @@
 //   y = act(gamma * (x - mean) * invstd + beta [+ z]),  invstd = 1 / sqrt(var + eps).
 // x, z, y are NHWC (or N x C, seen as N x 1 x 1 x C) in f32, f16 or bf16; statistics are f32.
 //
-// Training, fastest first:
+// bf16 data and odd channel counts go to remix's own kernels (cuda/batch_norm_kernels.cu), as do
+// calls cuDNN declined; PyTorch does not send bf16 batch norm to cuDNN either. Otherwise, in
+// training, fastest first:
 //   1. cudnnBatchNormalizationForwardTrainingEx in CUDNN_BATCHNORM_SPATIAL_PERSISTENT mode with
 //      the add and ReLU fused into cuDNN's kernel (bnOps BN_ACTIVATION or BN_ADD_ACTIVATION);
 //   2. the same call with bnOps BN, the add and ReLU done by a small own kernel
 //      (cuda/batch_norm_activation.cu);
 //   3. the plain cudnnBatchNormalizationForwardTraining (CUDNN_BATCHNORM_SPATIAL), same kernel.
-// A path is left for the next one when cuDNN answers CUDNN_STATUS_NOT_SUPPORTED (its fused ops
-// and persistent kernels accept only some data types and channel counts); that answer is
-// remembered per shape and dtype.
-//
-// The statistics follow PyTorch: save_invstd is cuDNN's saved inverse variance, 1/sqrt(biased
-// batch variance + eps); the running variance receives the unbiased batch variance; running =
-// (1 - momentum) * running + momentum * batch, with momentum as cuDNN's exponential average
-// factor. So the results match torch.nn.BatchNorm2d.
-//
-// The Ex backward must be given the reserve space its forward filled (for the fused ReLU it holds
-// the activation mask). The primitive table has no slot for it, so it is kept here, keyed by the
-// storage of the forward's save_mean (which the caller keeps for the backward anyway) and held
-// only while that storage lives: a backward takes its forward's entry, and entries whose
-// save_mean has died are dropped at the next forward. A backward that finds no entry (or whose
-// request does not match what the forward fused) uses the plain cudnnBatchNormalizationBackward,
-// which needs only x, y and the saved statistics, after the own kernel's ReLU mask.
+// cuDNN documents its Ex (persistent NHWC) kernels only for fully packed NHWC tensors of
+// CUDNN_DATA_HALF with C a multiple of 4 in the persistent mode, so paths 1 and 2 are tried only
+// for f16 with C % 4 == 0; everything else goes path 3 at once. Even then cuDNN may refuse: any
+// status other than success from an Ex call (or its size queries) counts as "declined" (the call
+// has written nothing), is remembered for that shape and bnOps, is logged once on stderr, and the
+// call takes the next path; when both Ex paths are declined, that is the own kernels.
+#include <fmt/format.h>
+
 #include <array>
 #include <atomic>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,6 +28,7 @@
 #include <unordered_map>
 
 #include "cuda/batch_norm_activation.h"
+#include "cuda/batch_norm_kernels.h"
 #include "cuda/cuda_backend.h"
 #include "cuda/cudnn_descriptors.h"
 
@@ -46,18 +42,19 @@ const float kOne = 1.0f, kZero = 0.0f;  // out = 1 * result + 0 * out
 
 // ------------------------------------------------------------------- descriptors, per shape
 
-struct BnDescriptors {
-  cuda::TensorDescriptor data;   // x, y, z, dx, dy, dz: N x H x W x C, NHWC
-  cuda::TensorDescriptor stats;  // gamma, beta, means, variances: 1 x C x 1 x 1, f32
-  cuda::ActivationDescriptor relu;
-  std::array<std::atomic<bool>, 3> ex_not_supported{};  // by bnOps: cuDNN declined the Ex path
-};
-
 struct BnKey {
   int device = 0;
   DType dtype = DType::f32;
   int64_t n = 0, h = 0, w = 0, c = 0;
   auto operator<=>(const BnKey&) const = default;
+};
+
+struct BnDescriptors {
+  BnKey key;
+  cuda::TensorDescriptor data;   // x, y, z, dx, dy, dz: N x H x W x C, NHWC
+  cuda::TensorDescriptor stats;  // gamma, beta, means, variances: 1 x C x 1 x 1, f32
+  cuda::ActivationDescriptor relu;
+  std::array<std::atomic<bool>, 3> ex_declined{};  // by bnOps: cuDNN declined the Ex path
 };
 
 // x as cuDNN's N x H x W x C: 4-d tensors as they are, N x ... x C with the middle axes as H.
@@ -67,14 +64,33 @@ BnKey key_of(const Tensor& x) {
   return {x.device().index, x.dtype(), s[0], x.numel() / (s[0] * s.back()), 1, s.back()};
 }
 
+using BnCache = std::map<BnKey, std::unique_ptr<BnDescriptors>>;
+
+std::mutex& cache_mutex() {
+  static auto* mutex = new std::mutex();  // outlives static destruction, like the cache
+  return *mutex;
+}
+
+// Emptied by cuda::release_caches() at exit, before cuDNN's teardown (cuda/runtime.h).
+BnCache& descriptor_cache() {
+  static BnCache* cache = [] {
+    cuda::register_cache([] {
+      std::lock_guard lock(cache_mutex());
+      descriptor_cache().clear();
+    });
+    return new BnCache();
+  }();
+  return *cache;
+}
+
 BnDescriptors& descriptors_for(const Tensor& x) {
-  static std::mutex mutex;
-  static std::map<BnKey, std::unique_ptr<BnDescriptors>> cache;
+  BnCache& cache = descriptor_cache();
   const BnKey key = key_of(x);
-  std::lock_guard lock(mutex);
+  std::lock_guard lock(cache_mutex());
   std::unique_ptr<BnDescriptors>& d = cache[key];
   if (!d) {
     auto created = std::make_unique<BnDescriptors>();
+    created->key = key;
     cuda::set_nhwc(created->data, key.dtype, key.n, key.h, key.w, key.c);
     REMIX_CUDNN_CHECK(
         cudnnDeriveBNTensorDescriptor(created->stats.get(), created->data.get(), kSpatial));
@@ -93,16 +109,35 @@ cudnnBatchNormOps_t fused_ops(bool residual, bool relu) {
   return residual ? CUDNN_BATCHNORM_OPS_BN_ADD_ACTIVATION : CUDNN_BATCHNORM_OPS_BN_ACTIVATION;
 }
 
-bool is_not_supported(cudnnStatus_t status) {
-  return CUDNN_STATUS_CATEGORY(status) == CUDNN_STATUS_NOT_SUPPORTED;
+// The conditions under which cuDNN documents its Ex batch norm (NHWC, which remix always uses,
+// and the persistent mode, which every Ex call here asks for, besides these two).
+bool ex_documented(const BnKey& key) {
+  return key.dtype == DType::f16 && key.c % 4 == 0;
 }
 
-// Success: true; "not supported": remembered for this shape, false; anything else throws.
-bool accepted(cudnnStatus_t status, BnDescriptors& d, cudnnBatchNormOps_t ops, const char* call,
-              int line) {
+// Shapes cuDNN is not asked about at all.
+bool own_kernels(const BnKey& key) {
+  return key.dtype == DType::bf16 || key.c % 2 == 1;
+}
+
+constexpr const char* kOpsNames[] = {"BN", "BN_ACTIVATION", "BN_ADD_ACTIVATION"};
+
+// Success: true. Anything else: cuDNN declined this Ex path for this shape (nothing is written
+// before it answers); it is remembered, logged the first time, and the caller falls back.
+bool accepted(cudnnStatus_t status, BnDescriptors& d, cudnnBatchNormOps_t ops, const char* call) {
   if (status == CUDNN_STATUS_SUCCESS) return true;
-  if (!is_not_supported(status)) cuda::throw_cudnn_error(status, call, __FILE__, line);
-  d.ex_not_supported[ops] = true;
+  // A launch that failed inside cuDNN may leave the runtime's last error set; clear it, so that
+  // the launch check of the next own kernel does not report it as its own.
+  cudaGetLastError();
+  if (!d.ex_declined[ops].exchange(true)) {
+    const BnKey& k = d.key;
+    std::fprintf(stderr, "%s",
+                 fmt::format("remix: cuDNN declined {} (bnOps {}) for {} NHWC {}x{}x{}x{}: {}; "
+                             "batch norm of this shape takes the next path\n",
+                             call, kOpsNames[ops], dtype_name(k.dtype), k.n, k.h, k.w, k.c,
+                             cudnnGetErrorString(status))
+                     .c_str());
+  }
   return false;
 }
 
@@ -114,7 +149,8 @@ Tensor scratch(size_t bytes, Device device) {
 
 struct SavedForward {
   std::weak_ptr<Storage> save_mean;  // the entry is valid while this storage lives
-  bool used_ex = false;              // the Ex (persistent) path, else the plain fallback
+  bool used_ex = false;              // the Ex (persistent) path
+  bool used_own = false;             // remix's own kernels
   cudnnBatchNormOps_t ops = kOpsBn;  // what cuDNN fused; the backward must use the same
   Tensor reserve;
 };
@@ -153,7 +189,7 @@ SavedForwards& saved_forwards() {
 
 bool forward_training_ex(cudnnHandle_t h, BnDescriptors& d, const BatchNormForward& a,
                          cudnnBatchNormOps_t ops, SavedForward& saved) {
-  if (d.ex_not_supported[ops]) return false;
+  if (!ex_documented(d.key) || d.ex_declined[ops]) return false;
   const bool with_z = ops == CUDNN_BATCHNORM_OPS_BN_ADD_ACTIVATION;
   cudnnActivationDescriptor_t act = ops == kOpsBn ? nullptr : d.relu.get();
   cudnnTensorDescriptor_t z_desc = with_z ? d.data.get() : nullptr;
@@ -161,12 +197,11 @@ bool forward_training_ex(cudnnHandle_t h, BnDescriptors& d, const BatchNormForwa
   cudnnStatus_t status = cudnnGetBatchNormalizationForwardTrainingExWorkspaceSize(
       h, kPersistent, ops, d.data.get(), z_desc, d.data.get(), d.stats.get(), act,
       &workspace_bytes);
-  if (!accepted(status, d, ops, "cudnnGetBatchNormalizationForwardTrainingExWorkspaceSize",
-                __LINE__))
+  if (!accepted(status, d, ops, "cudnnGetBatchNormalizationForwardTrainingExWorkspaceSize"))
     return false;
   status = cudnnGetBatchNormalizationTrainingExReserveSpaceSize(h, kPersistent, ops, act,
                                                                 d.data.get(), &reserve_bytes);
-  if (!accepted(status, d, ops, "cudnnGetBatchNormalizationTrainingExReserveSpaceSize", __LINE__))
+  if (!accepted(status, d, ops, "cudnnGetBatchNormalizationTrainingExReserveSpaceSize"))
     return false;
   const Device device = a.x->device();
   Tensor workspace = scratch(workspace_bytes, device);
@@ -177,7 +212,7 @@ bool forward_training_ex(cudnnHandle_t h, BnDescriptors& d, const BatchNormForwa
       a.gamma->raw_data(), a.beta->raw_data(), a.momentum, a.running_mean->raw_data(),
       a.running_var->raw_data(), a.eps, a.save_mean->raw_data(), a.save_invstd->raw_data(), act,
       workspace.raw_data(), workspace_bytes, reserve.raw_data(), reserve_bytes);
-  if (!accepted(status, d, ops, "cudnnBatchNormalizationForwardTrainingEx", __LINE__)) return false;
+  if (!accepted(status, d, ops, "cudnnBatchNormalizationForwardTrainingEx")) return false;
   saved.used_ex = true;
   saved.ops = ops;
   saved.reserve = reserve;
@@ -226,8 +261,7 @@ bool backward_ex(cudnnHandle_t h, BnDescriptors& d, const BatchNormBackward& a,
   cudnnStatus_t status = cudnnGetBatchNormalizationBackwardExWorkspaceSize(
       h, kPersistent, ops, d.data.get(), d.data.get(), d.data.get(), dz_desc, d.data.get(),
       d.stats.get(), act, &workspace_bytes);
-  if (!accepted(status, d, ops, "cudnnGetBatchNormalizationBackwardExWorkspaceSize", __LINE__))
-    return false;
+  if (!accepted(status, d, ops, "cudnnGetBatchNormalizationBackwardExWorkspaceSize")) return false;
   const Tensor dy = gradient_through_tail(a, ops, stream);
   Tensor workspace = scratch(workspace_bytes, dy.device());
   status = cudnnBatchNormalizationBackwardEx(
@@ -237,7 +271,7 @@ bool backward_ex(cudnnHandle_t h, BnDescriptors& d, const BatchNormBackward& a,
       a.gamma->raw_data(), a.beta->raw_data(), a.dgamma->raw_data(), a.dbeta->raw_data(), a.eps,
       a.save_mean->raw_data(), a.save_invstd->raw_data(), act, workspace.raw_data(),
       workspace_bytes, saved.reserve.raw_data(), saved.reserve.nbytes());
-  return accepted(status, d, ops, "cudnnBatchNormalizationBackwardEx", __LINE__);
+  return accepted(status, d, ops, "cudnnBatchNormalizationBackwardEx");
 }
 
 void backward_plain(cudnnHandle_t h, const BnDescriptors& d, const BatchNormBackward& a,
@@ -259,13 +293,27 @@ void zero_fill(Tensor& t, cudaStream_t stream) {
 void CudaBackend::batch_norm_forward_training(const BatchNormForward& a) {
   const bool relu = a.activation == BatchNormActivation::relu;
   cudaStream_t stream = cuda::stream(a.x->device());
-  cudnnHandle_t h = cuda::cudnn_handle(a.x->device());
-  BnDescriptors& d = descriptors_for(*a.x);
   SavedForward saved;
   saved.save_mean = a.save_mean->storage();
+  if (own_kernels(key_of(*a.x))) {  // cuDNN is not asked at all
+    saved.used_own = true;
+    cuda::batch_norm_training_own(a, stream);
+    saved_forwards().put(std::move(saved));
+    return;
+  }
+  cudnnHandle_t h = cuda::cudnn_handle(a.x->device());
+  BnDescriptors& d = descriptors_for(*a.x);
   const cudnnBatchNormOps_t fused = fused_ops(a.z != nullptr, relu);
   const bool ex = forward_training_ex(h, d, a, fused, saved) ||
                   (fused != kOpsBn && forward_training_ex(h, d, a, kOpsBn, saved));
+  // Shapes whose Ex calls cuDNN declined go to the own kernels; plain cuDNN serves the shapes it
+  // was never asked about in Ex form.
+  saved.used_own = !ex && ex_documented(d.key);
+  if (saved.used_own) {
+    cuda::batch_norm_training_own(a, stream);  // the add and ReLU are fused in
+    saved_forwards().put(std::move(saved));
+    return;
+  }
   if (!ex) forward_training_plain(h, d, a);
   if (saved.ops == kOpsBn && (a.z != nullptr || relu))
     cuda::batch_norm_add_relu(a.y->raw_data(), a.z != nullptr ? a.z->raw_data() : nullptr, relu,
@@ -277,6 +325,7 @@ void CudaBackend::batch_norm_forward_inference(const BatchNormForward& a) {
   if (a.x->numel() == 0) return;
   const bool relu = a.activation == BatchNormActivation::relu;
   cudaStream_t stream = cuda::stream(a.x->device());
+  if (own_kernels(key_of(*a.x))) return cuda::batch_norm_inference_own(a, stream);
   cudnnHandle_t h = cuda::cudnn_handle(a.x->device());
   const BnDescriptors& d = descriptors_for(*a.x);
   REMIX_CUDNN_CHECK(cudnnBatchNormalizationForwardInference(
@@ -296,16 +345,19 @@ void CudaBackend::batch_norm_backward(const BatchNormBackward& a) {
     zero_fill(*a.dbeta, stream);
     return;
   }
+  const std::optional<SavedForward> saved = saved_forwards().take(*a.save_mean);
+  if (own_kernels(key_of(*a.x)) || (saved && saved->used_own))
+    return cuda::batch_norm_backward_own(a, stream);
   cudnnHandle_t h = cuda::cudnn_handle(a.x->device());
   BnDescriptors& d = descriptors_for(*a.x);
-  const std::optional<SavedForward> saved = saved_forwards().take(*a.save_mean);
   const bool relu = a.activation == BatchNormActivation::relu;
   // The Ex backward repeats what its forward fused; a request for something else (a residual
   // gradient the forward did not fuse, say) goes the plain way, which handles every case.
   const bool matches = saved && saved->used_ex &&
                        (saved->ops == kOpsBn || saved->ops == fused_ops(a.dz != nullptr, relu));
-  if (matches && backward_ex(h, d, a, *saved, stream)) return;
-  backward_plain(h, d, a, stream);
+  if (!matches) return backward_plain(h, d, a, stream);
+  // A declined Ex backward falls to the own kernels, which need only x, y, dy and the statistics.
+  if (!backward_ex(h, d, a, *saved, stream)) cuda::batch_norm_backward_own(a, stream);
 }
 
 }  // namespace remix

@@ -11,6 +11,7 @@
 // synchronises with the device, so it must not happen inside a captured CUDA graph; later calls
 // only look the choice up. Because the choice is made by timing, two runs may pick different
 // algorithms and differ by rounding. Descriptors are cached with the choice.
+#include <algorithm>
 #include <array>
 #include <climits>
 #include <map>
@@ -28,9 +29,11 @@ using cuda::ConvolutionDescriptor;
 using cuda::FilterDescriptor;
 using cuda::TensorDescriptor;
 
-// The most scratch memory an algorithm may use. Faster algorithms that need more lose to the
-// fastest one within the cap.
-constexpr size_t kWorkspaceCap = size_t{128} << 20;
+// The most scratch memory an algorithm may use: a share of the memory free when the shape is
+// first seen, never less than a floor. Faster algorithms that need more lose to the fastest one
+// within the cap.
+constexpr size_t kWorkspaceFloor = size_t{128} << 20;
+constexpr size_t kWorkspaceShareDivisor = 4;  // a quarter of the free memory
 
 enum Direction { kForward = 0, kBackwardData = 1, kBackwardFilter = 2 };
 constexpr const char* kDirectionNames[] = {"forward", "backward data", "backward filter"};
@@ -53,15 +56,31 @@ struct ConvAlgorithm {
 struct ConvPlan {
   Conv2dGeometry g;
   DType dtype = DType::f32;
+  Device device;
   TensorDescriptor x, y;
   FilterDescriptor w;
   std::array<std::unique_ptr<ConvAlgorithm>, 3> chosen;  // by Direction, found at first use
 };
 
-// Guards the plan cache and the algorithm search (which runs once per shape).
+// Guards the plan cache and the algorithm search (which runs once per shape). On the heap, like
+// the cache, so that it outlives static destruction (cuda::register_cache in cuda/runtime.h).
 std::mutex& plans_mutex() {
-  static std::mutex mutex;
-  return mutex;
+  static auto* mutex = new std::mutex();
+  return *mutex;
+}
+
+using PlanCache = std::map<ConvKey, std::unique_ptr<ConvPlan>>;
+
+// Emptied by cuda::release_caches() at exit, before cuDNN's teardown (cuda/runtime.h).
+PlanCache& plan_cache() {
+  static PlanCache* cache = [] {
+    cuda::register_cache([] {
+      std::lock_guard lock(plans_mutex());
+      plan_cache().clear();
+    });
+    return new PlanCache();
+  }();
+  return *cache;
 }
 
 int to_int(int64_t v, const char* what) {
@@ -72,13 +91,14 @@ int to_int(int64_t v, const char* what) {
 ConvPlan& plan_for(const Conv2dGeometry& g, DType dtype, Device device) {
   const ConvKey key{device.index, dtype, g.N,        g.H,        g.W,     g.C,    g.K,
                     g.R,          g.S,   g.stride_h, g.stride_w, g.pad_h, g.pad_w};
-  static std::map<ConvKey, std::unique_ptr<ConvPlan>> plans;
+  PlanCache& plans = plan_cache();
   std::lock_guard lock(plans_mutex());
   std::unique_ptr<ConvPlan>& plan = plans[key];
   if (!plan) {
     auto created = std::make_unique<ConvPlan>();
     created->g = g;
     created->dtype = dtype;
+    created->device = device;
     cuda::set_nhwc(created->x, dtype, g.N, g.H, g.W, g.C);
     cuda::set_nhwc(created->y, dtype, g.N, g.P, g.Q, g.K);
     cuda::set_krsc(created->w, dtype, g.K, g.R, g.S, g.C);
@@ -97,6 +117,16 @@ void set_convolution(const ConvolutionDescriptor& conv, const Conv2dGeometry& g,
       dtype == DType::f32 ? CUDNN_DEFAULT_MATH : CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION));
 }
 
+// max(floor, free / 4), where free is what the driver has free plus what remix's allocator holds
+// without a tensor in it (reserved - allocated: cached blocks, which a workspace can reuse).
+size_t workspace_cap(Device device) {
+  size_t free_bytes = 0, total_bytes = 0;
+  REMIX_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
+  const cuda::MemoryStats held = cuda::memory_stats(device);
+  const size_t free_in_cache = held.reserved - std::min(held.reserved, held.allocated);
+  return std::max(kWorkspaceFloor, (free_bytes + free_in_cache) / kWorkspaceShareDivisor);
+}
+
 // Scratch memory from the caching allocator. When the tensor dies the block goes back to the
 // cache; later work on the stream that reuses it runs after the cuDNN call that uses it here.
 Tensor workspace(size_t bytes, Device device) {
@@ -106,10 +136,10 @@ Tensor workspace(size_t bytes, Device device) {
 // The largest workspace among the algorithms cuDNN's heuristics consider, within the cap: the
 // scratch memory the timing run is given.
 template <class Perf>
-size_t workspace_for_search(const std::vector<Perf>& candidates, int count) {
+size_t workspace_for_search(const std::vector<Perf>& candidates, int count, size_t cap) {
   size_t bytes = 0;
   for (int i = 0; i < count; ++i)
-    if (candidates[i].status == CUDNN_STATUS_SUCCESS && candidates[i].memory <= kWorkspaceCap)
+    if (candidates[i].status == CUDNN_STATUS_SUCCESS && candidates[i].memory <= cap)
       bytes = std::max(bytes, candidates[i].memory);
   return bytes;
 }
@@ -117,16 +147,15 @@ size_t workspace_for_search(const std::vector<Perf>& candidates, int count) {
 // The fastest timed algorithm that ran and fits the cap (cudnnFind* sorts by time).
 template <class Perf>
 const Perf& fastest(const std::vector<Perf>& timed, int count, const ConvPlan& plan,
-                    Direction direction) {
+                    Direction direction, size_t cap) {
   for (int i = 0; i < count; ++i)
-    if (timed[i].status == CUDNN_STATUS_SUCCESS && timed[i].memory <= kWorkspaceCap)
-      return timed[i];
+    if (timed[i].status == CUDNN_STATUS_SUCCESS && timed[i].memory <= cap) return timed[i];
   const Conv2dGeometry& g = plan.g;
   throw_error(fmt::format(
       "cuDNN has no {} convolution algorithm for input {}x{}x{}x{} ({}), weight {}x{}x{}x{}, "
       "stride {}x{}, padding {}x{} within a {} MiB workspace",
       kDirectionNames[direction], g.N, g.H, g.W, g.C, dtype_name(plan.dtype), g.K, g.R, g.S, g.C,
-      g.stride_h, g.stride_w, g.pad_h, g.pad_w, kWorkspaceCap >> 20));
+      g.stride_h, g.stride_w, g.pad_h, g.pad_w, cap >> 20));
 }
 
 // ------------------------------------------------------------------ the search, per direction
@@ -138,12 +167,13 @@ void find_forward(cudnnHandle_t h, const ConvPlan& p, ConvAlgorithm& a, const Te
   std::vector<cudnnConvolutionFwdAlgoPerf_t> results(static_cast<size_t>(max_count));
   REMIX_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(
       h, p.x.get(), p.w.get(), a.conv.get(), p.y.get(), max_count, &count, results.data()));
-  const size_t bytes = workspace_for_search(results, count);
+  const size_t cap = workspace_cap(p.device);
+  const size_t bytes = workspace_for_search(results, count, cap);
   Tensor scratch = workspace(bytes, x.device());
   REMIX_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithmEx(
       h, p.x.get(), x.raw_data(), p.w.get(), w.raw_data(), a.conv.get(), p.y.get(), y.raw_data(),
       max_count, &count, results.data(), scratch.raw_data(), bytes));
-  const cudnnConvolutionFwdAlgoPerf_t& best = fastest(results, count, p, kForward);
+  const cudnnConvolutionFwdAlgoPerf_t& best = fastest(results, count, p, kForward, cap);
   REMIX_CUDNN_CHECK(cudnnSetConvolutionMathType(a.conv.get(), best.mathType));
   a.algo = static_cast<int>(best.algo);
   REMIX_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(h, p.x.get(), p.w.get(), a.conv.get(),
@@ -157,12 +187,13 @@ void find_backward_data(cudnnHandle_t h, const ConvPlan& p, ConvAlgorithm& a, co
   std::vector<cudnnConvolutionBwdDataAlgoPerf_t> results(static_cast<size_t>(max_count));
   REMIX_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(
       h, p.w.get(), p.y.get(), a.conv.get(), p.x.get(), max_count, &count, results.data()));
-  const size_t bytes = workspace_for_search(results, count);
+  const size_t cap = workspace_cap(p.device);
+  const size_t bytes = workspace_for_search(results, count, cap);
   Tensor scratch = workspace(bytes, dy.device());
   REMIX_CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithmEx(
       h, p.w.get(), w.raw_data(), p.y.get(), dy.raw_data(), a.conv.get(), p.x.get(), dx.raw_data(),
       max_count, &count, results.data(), scratch.raw_data(), bytes));
-  const cudnnConvolutionBwdDataAlgoPerf_t& best = fastest(results, count, p, kBackwardData);
+  const cudnnConvolutionBwdDataAlgoPerf_t& best = fastest(results, count, p, kBackwardData, cap);
   REMIX_CUDNN_CHECK(cudnnSetConvolutionMathType(a.conv.get(), best.mathType));
   a.algo = static_cast<int>(best.algo);
   REMIX_CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(
@@ -176,12 +207,14 @@ void find_backward_filter(cudnnHandle_t h, const ConvPlan& p, ConvAlgorithm& a, 
   std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> results(static_cast<size_t>(max_count));
   REMIX_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(
       h, p.x.get(), p.y.get(), a.conv.get(), p.w.get(), max_count, &count, results.data()));
-  const size_t bytes = workspace_for_search(results, count);
+  const size_t cap = workspace_cap(p.device);
+  const size_t bytes = workspace_for_search(results, count, cap);
   Tensor scratch = workspace(bytes, dy.device());
   REMIX_CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithmEx(
       h, p.x.get(), x.raw_data(), p.y.get(), dy.raw_data(), a.conv.get(), p.w.get(), dw.raw_data(),
       max_count, &count, results.data(), scratch.raw_data(), bytes));
-  const cudnnConvolutionBwdFilterAlgoPerf_t& best = fastest(results, count, p, kBackwardFilter);
+  const cudnnConvolutionBwdFilterAlgoPerf_t& best =
+      fastest(results, count, p, kBackwardFilter, cap);
   REMIX_CUDNN_CHECK(cudnnSetConvolutionMathType(a.conv.get(), best.mathType));
   a.algo = static_cast<int>(best.algo);
   REMIX_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(

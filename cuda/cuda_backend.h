@@ -54,12 +54,12 @@ class CudaBackend final : public Backend {
   void cross_entropy_backward(const Tensor& dloss, const Tensor& logits, const Tensor& targets,
                               Tensor& dlogits) override;
   void one_hot(const Tensor& labels, double on_value, double off_value, Tensor& out) override;
-  void sgd_update(Tensor& param, const Tensor& grad, Tensor& momentum_buffer, const Tensor& lr,
-                  const SgdOptions& opt, bool first_step, const Tensor* skip_if) override;
-  void adamw_update(Tensor& param, const Tensor& grad, Tensor& exp_avg, Tensor& exp_avg_sq,
-                    const Tensor& lr, int64_t step, const AdamWOptions& opt,
-                    const Tensor* skip_if) override;
-  void amp_unscale(Tensor& grad, const Tensor& inv_scale, Tensor& found_inf) override;
+  void sgd_update(const std::vector<SgdSlot>& slots, const Tensor& lr, const SgdOptions& opt,
+                  const Tensor* skip_if) override;
+  void adamw_update(const std::vector<AdamWSlot>& slots, const Tensor& lr,
+                    const AdamWOptions& opt, const Tensor* skip_if) override;
+  void amp_unscale(const std::vector<Tensor*>& grads, const Tensor& inv_scale,
+                   Tensor& found_inf) override;
   void amp_update_scale(Tensor& scale, Tensor& inv_scale, Tensor& found_inf, Tensor& growth_tracker,
                         double growth, double backoff, int64_t interval) override;
   void crop_pad_u8(const Tensor& in, const Tensor& offsets, int64_t pad, Tensor& out) override;

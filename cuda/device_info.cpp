@@ -11,6 +11,10 @@ DeviceMemoryStats device_memory_stats(Device device) {
   return {stats.allocated, stats.peak_allocated, stats.reserved};
 }
 
+int64_t device_upload_waits(Device device) {
+  return device.is_cpu() ? 0 : cuda::upload_waits(device);
+}
+
 void reset_peak_device_memory(Device device) {
   if (device.is_cuda()) cuda::reset_peak_memory(device);
 }

@@ -54,46 +54,54 @@ __device__ __forceinline__ void outputs_covering(int64_t h, int64_t pad, int64_t
   last = min((h + pad) / stride, outputs - 1);
 }
 
+// The element of a window that max pooling picks, by the CPU's rule (tensor/cpu/pool.cpp): the
+// first strict maximum in row-major order, or the last NaN when the window holds one (NaN
+// propagates, as in PyTorch); the window's first element when every value is -inf. Returns its
+// offset in x and its value in `best`. The backward finds the same element again from x, so the
+// gradient of a NaN window goes where the CPU sends it.
+template <class T>
+__device__ __forceinline__ int64_t window_argmax(const T* x, const PoolGeometry& g,
+                                                 const Window& win, int64_t n, int64_t c,
+                                                 float& best) {
+  best = -INFINITY;
+  int64_t chosen = ((n * g.H + win.h_begin) * g.W + win.w_begin) * g.C + c;
+  for (int64_t h = win.h_begin; h < win.h_end; ++h)
+    for (int64_t w = win.w_begin; w < win.w_end; ++w) {
+      const int64_t offset = ((n * g.H + h) * g.W + w) * g.C + c;
+      const float v = to_f32(x[offset]);
+      if (v > best || v != v) {
+        best = v;
+        chosen = offset;
+      }
+    }
+  return chosen;
+}
+
 template <class T>
 __global__ void max_pool_forward_kernel(const T* x, PoolGeometry g, T* y) {
   const int64_t n_out = g.N * g.P * g.Q * g.C;
   for (int64_t i = global_thread(); i < n_out; i += grid_stride()) {
     const Position at = position_of(i, g.P, g.Q, g.C);
-    const Window win = window_of(g, at.row, at.col);
-    float best = -INFINITY;
-    for (int64_t h = win.h_begin; h < win.h_end; ++h)
-      for (int64_t w = win.w_begin; w < win.w_end; ++w) {
-        const float v = to_f32(x[((at.n * g.H + h) * g.W + w) * g.C + at.c]);
-        if (v > best || v != v) best = v;  // NaN propagates, as in PyTorch
-      }
+    float best = 0.f;
+    window_argmax(x, g, window_of(g, at.row, at.col), at.n, at.c, best);
     y[i] = from_f32<T>(best);
   }
 }
 
-// The gradient of window (p, q) goes to its first element (in row-major order) equal to y.
+// dx[i] = the sum of dy over the windows whose picked element (window_argmax) is i.
 template <class T>
-__global__ void max_pool_backward_kernel(const T* dy, const T* x, const T* y, PoolGeometry g,
-                                         T* dx) {
+__global__ void max_pool_backward_kernel(const T* dy, const T* x, PoolGeometry g, T* dx) {
   const int64_t n_in = g.N * g.H * g.W * g.C;
   for (int64_t i = global_thread(); i < n_in; i += grid_stride()) {
     const Position at = position_of(i, g.H, g.W, g.C);
     int64_t p_first, p_last, q_first, q_last;
     outputs_covering(at.row, g.pad_h, g.R, g.stride_h, g.P, p_first, p_last);
     outputs_covering(at.col, g.pad_w, g.S, g.stride_w, g.Q, q_first, q_last);
-    float sum = 0.f;
+    float sum = 0.f, best = 0.f;
     for (int64_t p = p_first; p <= p_last; ++p)
       for (int64_t q = q_first; q <= q_last; ++q) {
-        const Window win = window_of(g, p, q);
         const int64_t out = ((at.n * g.P + p) * g.Q + q) * g.C + at.c;
-        const T target = y[out];
-        bool found = false;
-        for (int64_t h = win.h_begin; h < win.h_end && !found; ++h)
-          for (int64_t w = win.w_begin; w < win.w_end && !found; ++w) {
-            if (to_f32(x[((at.n * g.H + h) * g.W + w) * g.C + at.c]) == to_f32(target)) {
-              found = true;
-              if (h == at.row && w == at.col) sum += to_f32(dy[out]);
-            }
-          }
+        if (window_argmax(x, g, window_of(g, p, q), at.n, at.c, best) == i) sum += to_f32(dy[out]);
       }
     dx[i] = from_f32<T>(sum);
   }
@@ -129,8 +137,8 @@ __global__ void avg_pool_backward_kernel(const T* dy, PoolGeometry g, T* dx) {
         if (at.row < win.h_begin || at.row >= win.h_end || at.col < win.w_begin ||
             at.col >= win.w_end)
           continue;
-        sum += to_f32(dy[((at.n * g.P + p) * g.Q + q) * g.C + at.c]) /
-               static_cast<float>(win.divisor);
+        sum +=
+            to_f32(dy[((at.n * g.P + p) * g.Q + q) * g.C + at.c]) / static_cast<float>(win.divisor);
       }
     dx[i] = from_f32<T>(sum);
   }
@@ -154,8 +162,8 @@ void CudaBackend::max_pool2d_backward(const Tensor& dy, const Tensor& x, const T
   dispatch_floating(dx.dtype(), "max_pool2d_backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
     max_pool_backward_kernel<<<blocks_for(dx.numel()), kThreads, 0, s>>>(
-        static_cast<const T*>(dy.raw_data()), static_cast<const T*>(x.raw_data()),
-        static_cast<const T*>(y.raw_data()), g, static_cast<T*>(dx.raw_data()));
+        static_cast<const T*>(dy.raw_data()), static_cast<const T*>(x.raw_data()), g,
+        static_cast<T*>(dx.raw_data()));
     REMIX_CUDA_CHECK_LAUNCH();
   });
 }

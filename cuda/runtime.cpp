@@ -10,9 +10,12 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <cstdlib>
 #include <mutex>
+#include <vector>
 
 #include "cuda/cuda_backend.h"
+#include "cuda/sync_check.h"
 #include "tensor/check.h"
 
 namespace remix {
@@ -105,6 +108,16 @@ struct ContextSlot {
   DeviceContext context;
 };
 
+struct CacheRegistry {
+  std::mutex mutex;
+  std::vector<void (*)()> releasers;
+};
+
+CacheRegistry& cache_registry() {
+  static auto* registry = new CacheRegistry();  // never destroyed (see top)
+  return *registry;
+}
+
 DeviceContext create_context(Device device) {
   cudnn_runtime_version();  // refuse an unsuitable cuDNN before creating any handle
   DeviceContext c;
@@ -112,6 +125,9 @@ DeviceContext create_context(Device device) {
   REMIX_CUDA_CHECK(cudaStreamCreateWithFlags(&c.stream, cudaStreamNonBlocking));
   REMIX_CUDNN_CHECK(cudnnCreate(&c.cudnn));
   REMIX_CUDNN_CHECK(cudnnSetStream(c.cudnn, c.stream));
+  // Registered after cuDNN has started, so that it runs before cuDNN's own exit-time teardown.
+  static std::once_flag exit_handler;
+  std::call_once(exit_handler, [] { std::atexit(release_caches); });
   REMIX_CUBLAS_CHECK(cublasCreate(&c.cublas));
   // cublasSetStream resets the workspace, so the workspace is set after it.
   REMIX_CUBLAS_CHECK(cublasSetStream(c.cublas, c.stream));
@@ -133,6 +149,18 @@ const DeviceContext& context(Device device) {
 
 }  // namespace
 
+void register_cache(void (*release)()) {
+  CacheRegistry& r = cache_registry();
+  std::lock_guard lock(r.mutex);
+  r.releasers.push_back(release);
+}
+
+void release_caches() {
+  CacheRegistry& r = cache_registry();
+  std::lock_guard lock(r.mutex);
+  for (auto release : r.releasers) release();
+}
+
 cudaStream_t stream(Device device) {
   return context(device).stream;
 }
@@ -147,18 +175,41 @@ cublasHandle_t cublas_handle(Device device) {
 
 // ------------------------------------------------------------- the backend's entry points
 
-int cuda_device_count() {
+namespace {
+
+// The answer of cudaGetDeviceCount, asked once: devices do not come and go while a process runs.
+struct DeviceCount {
+  int count = 0;
+  std::string why_none;  // the driver's error, or why 0 devices count as none; empty if count > 0
+};
+
+const DeviceCount& device_count() {
   // Without a driver or a device cudaGetDeviceCount fails; that means "no CUDA here", not an
-  // error. Devices do not come and go while a process runs, so the answer is kept.
-  static const int count = [] {
-    int n = 0;
-    if (cudaGetDeviceCount(&n) != cudaSuccess) {
+  // error, but the reason is kept for whoever has to find out why a GPU was not seen.
+  static const DeviceCount answer = [] {
+    DeviceCount a;
+    const cudaError_t status = cudaGetDeviceCount(&a.count);
+    if (status != cudaSuccess) {
       cudaGetLastError();
-      n = 0;
+      a.count = 0;
+      a.why_none = fmt::format("cudaGetDeviceCount failed: {} ({})", cudaGetErrorString(status),
+                               cudaGetErrorName(status));
+    } else if (a.count == 0) {
+      a.why_none = "cudaGetDeviceCount found 0 devices";
     }
-    return n;
+    return a;
   }();
-  return count;
+  return answer;
+}
+
+}  // namespace
+
+int cuda_device_count() {
+  return device_count().count;
+}
+
+std::string cuda_unavailable_reason() {
+  return device_count().why_none;
 }
 
 bool cuda_available() {
@@ -166,6 +217,8 @@ bool cuda_available() {
 }
 
 Backend& cuda_backend() {
+  // REMIX_CUDA_SYNC=1 swaps in the checking wrapper (cuda/sync_check.h), for finding faults.
+  if (cuda::sync_after_primitives()) return cuda::sync_checked_backend();
   static CudaBackend backend;
   return backend;
 }

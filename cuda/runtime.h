@@ -11,6 +11,7 @@
 #include <cudnn.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "tensor/device.h"
@@ -56,6 +57,15 @@ cublasHandle_t cublas_handle(Device device);
 // Raises remix::Error unless device.index names a present GPU.
 void set_device(Device device);
 
+// --- caches of cuDNN objects (convolution plans, batch-norm descriptors) live on the heap and
+// register here how to empty themselves. They are emptied by release_caches(), which an exit
+// handler calls; that handler is registered right after the first cuDNN handle is created, so it
+// runs before the exit-time teardown the CUDA runtime and cuDNN registered earlier. (A static
+// cache would instead be destroyed whenever static destruction reached it, possibly after cuDNN's
+// teardown, and crash there.) Programs may call release_caches() themselves before they return.
+void register_cache(void (*release)());
+void release_caches();
+
 // --- caching allocator: blocks are kept after free and reused for requests of the same
 // rounded size; cudaMalloc is called only when no cached block fits, and on failure the cache is
 // released and the call retried once before an OutOfMemoryError that says how much was
@@ -63,13 +73,17 @@ void set_device(Device device);
 void* allocate(size_t nbytes, Device device);
 void deallocate(void* ptr, size_t nbytes, Device device);
 struct MemoryStats {
-  size_t allocated = 0;       // bytes in tensors now
-  size_t peak_allocated = 0;  // highest `allocated` since the last reset
-  size_t reserved = 0;        // bytes obtained from cudaMalloc (allocated + cached)
+  size_t allocated = 0;       // bytes requested by live blocks (PyTorch's memory_allocated)
+  size_t peak_allocated = 0;  // highest `allocated` since the last reset (max_memory_allocated)
+  size_t reserved = 0;        // bytes obtained from cudaMalloc: live blocks, rounded up, + cached
 };
 MemoryStats memory_stats(Device device);
 void reset_peak_memory(Device device);
 void empty_cache(Device device);  // returns cached, unused blocks to the driver
+
+// Uploads (copy_from_host) that had to wait for an earlier upload's copy to free staging memory
+// (cuda/memory.cpp): 0 after warm-up in a training loop.
+int64_t upload_waits(Device device);
 
 // --- pinned (page-locked) host memory for batch uploads: copies from it run asynchronously.
 void* allocate_pinned(size_t nbytes);

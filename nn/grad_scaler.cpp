@@ -25,10 +25,14 @@ Tensor GradScaler::scale(const Tensor& loss) const {
 
 void GradScaler::unscale(Optimizer& optimizer) {
   if (unscaled_) return;
+  std::vector<Tensor> grads;
   for (const auto& [name, param] : optimizer.params()) {
     Tensor g = grad(param);
-    if (g.defined()) prim::amp_unscale(g, inv_scale_, found_inf_);
+    if (g.defined()) grads.push_back(std::move(g));
   }
+  std::vector<Tensor*> all;
+  for (Tensor& g : grads) all.push_back(&g);
+  prim::amp_unscale(all, inv_scale_, found_inf_);  // one launch for every gradient on a GPU
   unscaled_ = true;
 }
 

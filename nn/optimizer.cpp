@@ -48,10 +48,15 @@ void Optimizer::set_lr(double lr) {
 }
 
 void Optimizer::step(const Tensor* skip_if) {
+  std::vector<size_t> which;
+  std::vector<Tensor> grads;
   for (size_t i = 0; i < params_.size(); ++i) {
-    const Tensor g = grad(params_[i].second);
-    if (g.defined()) update(i, g, skip_if);
+    Tensor g = grad(params_[i].second);
+    if (!g.defined()) continue;
+    which.push_back(i);
+    grads.push_back(std::move(g));
   }
+  if (!which.empty()) update(which, grads, skip_if);
   ++step_count_;
 }
 
@@ -100,30 +105,51 @@ Tensor Optimizer::restored(size_t i, const NamedTensors& state, const std::strin
 // ------------------------------------------------------------------------------------ SGD
 
 SGD::SGD(NamedTensors params, double lr, const SgdOptions& options)
-    : Optimizer(std::move(params), lr), options_(options), momentum_buffers_(params_.size()) {
+    : Optimizer(std::move(params), lr),
+      options_(options),
+      momentum_buffers_(params_.size()),
+      steps_(params_.size()) {
   REMIX_CHECK(options.momentum >= 0 && options.weight_decay >= 0 && options.dampening >= 0,
               "SGD: momentum, dampening and weight decay must be >= 0");
   REMIX_CHECK(!options.nesterov || (options.momentum > 0 && options.dampening == 0),
               "SGD: Nesterov momentum requires a momentum > 0 and zero dampening");
 }
 
-void SGD::update(size_t i, const Tensor& grad, const Tensor* skip_if) {
-  Tensor& param = params_[i].second;
-  Tensor& buffer = momentum_buffers_[i];
-  const bool first = options_.momentum != 0 && !buffer.defined();
-  if (first) buffer = Tensor::zeros(param.shape(), DType::f32, param.device());
-  prim::sgd_update(param, grad, buffer, lr_tensor(), options_, first, skip_if);
+void SGD::prepare_state(size_t i) {
+  if (steps_[i].defined()) return;
+  const Tensor& param = params_[i].second;
+  steps_[i] = Tensor::zeros({1}, DType::f32, param.device());
+  if (options_.momentum != 0)
+    momentum_buffers_[i] = Tensor::zeros(param.shape(), DType::f32, param.device());
 }
 
+void SGD::update(const std::vector<size_t>& which, const std::vector<Tensor>& grads,
+                 const Tensor* skip_if) {
+  std::vector<SgdSlot> slots;
+  for (size_t k = 0; k < which.size(); ++k) {
+    const size_t i = which[k];
+    prepare_state(i);
+    slots.push_back({&params_[i].second, &grads[k], &momentum_buffers_[i], &steps_[i]});
+  }
+  prim::sgd_update(slots, lr_tensor(), options_, skip_if);
+}
+
+// PyTorch's SGD state holds the momentum buffer once an update has started it (reading the count
+// waits for the device: state is saved between steps, not inside one).
 NamedTensors SGD::state_of(size_t i) const {
-  if (!momentum_buffers_[i].defined()) return {};
+  if (!momentum_buffers_[i].defined() || steps_[i].item() == 0.0f) return {};
   return {{"momentum_buffer", momentum_buffers_[i]}};
 }
 
 void SGD::set_state_of(size_t i, const NamedTensors& state) {
   check_only(state, {"momentum_buffer"}, params_[i].first);
-  momentum_buffers_[i] =
-      state.empty() ? Tensor() : restored(i, state, "momentum_buffer", params_[i].second.shape());
+  const Tensor& param = params_[i].second;
+  if (state.empty()) {
+    momentum_buffers_[i] = steps_[i] = Tensor();
+    return;
+  }
+  momentum_buffers_[i] = restored(i, state, "momentum_buffer", param.shape());
+  steps_[i] = Tensor::ones({1}, DType::f32, param.device());  // the buffer has been started
 }
 
 // ---------------------------------------------------------------------------------- AdamW
@@ -133,7 +159,7 @@ AdamW::AdamW(NamedTensors params, double lr, const AdamWOptions& options)
       options_(options),
       exp_avg_(params_.size()),
       exp_avg_sq_(params_.size()),
-      steps_(params_.size(), 0) {
+      steps_(params_.size()) {
   REMIX_CHECK(options.beta1 >= 0 && options.beta1 < 1 && options.beta2 >= 0 && options.beta2 < 1,
               "AdamW: betas must be in [0, 1), got {} and {}", options.beta1, options.beta2);
   REMIX_CHECK(options.eps > 0 && options.weight_decay >= 0,
@@ -141,38 +167,45 @@ AdamW::AdamW(NamedTensors params, double lr, const AdamWOptions& options)
               options.weight_decay);
 }
 
-void AdamW::update(size_t i, const Tensor& grad, const Tensor* skip_if) {
-  Tensor& param = params_[i].second;
-  if (!exp_avg_[i].defined()) {
-    exp_avg_[i] = Tensor::zeros(param.shape(), DType::f32, param.device());
-    exp_avg_sq_[i] = Tensor::zeros(param.shape(), DType::f32, param.device());
+void AdamW::prepare_state(size_t i) {
+  if (exp_avg_[i].defined()) return;
+  const Tensor& param = params_[i].second;
+  exp_avg_[i] = Tensor::zeros(param.shape(), DType::f32, param.device());
+  exp_avg_sq_[i] = Tensor::zeros(param.shape(), DType::f32, param.device());
+  steps_[i] = Tensor::zeros({1}, DType::f32, param.device());
+}
+
+void AdamW::update(const std::vector<size_t>& which, const std::vector<Tensor>& grads,
+                   const Tensor* skip_if) {
+  std::vector<AdamWSlot> slots;
+  for (size_t k = 0; k < which.size(); ++k) {
+    const size_t i = which[k];
+    prepare_state(i);
+    slots.push_back({&params_[i].second, &grads[k], &exp_avg_[i], &exp_avg_sq_[i], &steps_[i]});
   }
-  ++steps_[i];
-  prim::adamw_update(param, grad, exp_avg_[i], exp_avg_sq_[i], lr_tensor(), steps_[i], options_,
-                     skip_if);
+  prim::adamw_update(slots, lr_tensor(), options_, skip_if);
 }
 
 NamedTensors AdamW::state_of(size_t i) const {
   if (!exp_avg_[i].defined()) return {};
-  const Tensor step = Tensor::from_vector<float>({static_cast<float>(steps_[i])}, {1});
-  return {{"exp_avg", exp_avg_[i]}, {"exp_avg_sq", exp_avg_sq_[i]}, {"step", step}};
+  return {{"exp_avg", exp_avg_[i]}, {"exp_avg_sq", exp_avg_sq_[i]}, {"step", steps_[i]}};
 }
 
 void AdamW::set_state_of(size_t i, const NamedTensors& state) {
   check_only(state, {"exp_avg", "exp_avg_sq", "step"}, params_[i].first);
   if (state.empty()) {
-    exp_avg_[i] = exp_avg_sq_[i] = Tensor();
-    steps_[i] = 0;
+    exp_avg_[i] = exp_avg_sq_[i] = steps_[i] = Tensor();
     return;
   }
   const Shape& shape = params_[i].second.shape();
   exp_avg_[i] = restored(i, state, "exp_avg", shape);
   exp_avg_sq_[i] = restored(i, state, "exp_avg_sq", shape);
-  const float step = restored(i, state, "step", {1}).item();
-  REMIX_CHECK(step >= 1 && step == static_cast<float>(static_cast<int64_t>(step)),
-              "optimizer state 'step.{}': expected a whole count >= 1, got {}", params_[i].first,
+  steps_[i] = restored(i, state, "step", {1});
+  // 0 is possible: the state exists from the first update on, which may have been dropped.
+  const float step = steps_[i].item();
+  REMIX_CHECK(step >= 0 && step == static_cast<float>(static_cast<int64_t>(step)),
+              "optimizer state 'step.{}': expected a whole count >= 0, got {}", params_[i].first,
               step);
-  steps_[i] = static_cast<int64_t>(step);
 }
 
 }  // namespace remix::nn

@@ -11,9 +11,12 @@
 // "exp_avg_sq.<param>" and "step.<param>" (a one-element f32 count, as PyTorch keeps it). Like
 // PyTorch, a parameter gets state at its first update, so state may cover only some parameters.
 //
-// One difference from PyTorch: a step dropped on the device by skip_if still counts on the host
-// (PyTorch's GradScaler does not call step() at all). For SGD with zero dampening, the usual
-// setting, the next update is the same either way; AdamW's bias correction counts the dropped step.
+// Each parameter's count of applied updates is a one-element f32 tensor on its device (PyTorch's
+// state['step']), advanced by the update kernels themselves. So a step dropped on the device by
+// skip_if leaves every parameter's state as it was, count included, as PyTorch's GradScaler does
+// by not calling step(): SGD's momentum buffer starts at the first update that is applied, and
+// AdamW's bias correction counts only applied updates. step_count() counts calls of step(), the
+// training loop's iterations, dropped ones included.
 #pragma once
 
 #include <vector>
@@ -50,8 +53,10 @@ class Optimizer {
   void load_state_dict(const OptimizerState& state);
 
  protected:
-  // One update of parameter i, whose gradient is defined.
-  virtual void update(size_t i, const Tensor& grad, const Tensor* skip_if) = 0;
+  // One update of the parameters `which` (those with a gradient), whose gradients are `grads`:
+  // all of them in one primitive call (one kernel launch on a GPU).
+  virtual void update(const std::vector<size_t>& which, const std::vector<Tensor>& grads,
+                      const Tensor* skip_if) = 0;
   // The state tensors of parameter i that exist now, named without the ".<param>" suffix.
   virtual NamedTensors state_of(size_t i) const = 0;
   // Replaces parameter i's state with `state` (names as state_of gives them).
@@ -75,12 +80,15 @@ class SGD : public Optimizer {
   const SgdOptions& options() const { return options_; }
 
  private:
-  void update(size_t i, const Tensor& grad, const Tensor* skip_if) override;
+  void update(const std::vector<size_t>& which, const std::vector<Tensor>& grads,
+              const Tensor* skip_if) override;
+  void prepare_state(size_t i);  // creates the state at the parameter's first update
   NamedTensors state_of(size_t i) const override;
   void set_state_of(size_t i, const NamedTensors& state) override;
 
   SgdOptions options_;
   std::vector<Tensor> momentum_buffers_;  // undefined until the parameter's first update
+  std::vector<Tensor> steps_;             // updates applied to each parameter (device, f32)
 };
 
 // torch.optim.AdamW; see AdamWOptions in tensor/backend.h for the update formula.
@@ -90,13 +98,15 @@ class AdamW : public Optimizer {
   const AdamWOptions& options() const { return options_; }
 
  private:
-  void update(size_t i, const Tensor& grad, const Tensor* skip_if) override;
+  void update(const std::vector<size_t>& which, const std::vector<Tensor>& grads,
+              const Tensor* skip_if) override;
+  void prepare_state(size_t i);  // creates the state at the parameter's first update
   NamedTensors state_of(size_t i) const override;
   void set_state_of(size_t i, const NamedTensors& state) override;
 
   AdamWOptions options_;
   std::vector<Tensor> exp_avg_, exp_avg_sq_;  // undefined until the parameter's first update
-  std::vector<int64_t> steps_;                // updates applied to each parameter
+  std::vector<Tensor> steps_;  // updates applied to each parameter (device, f32), or undefined
 };
 
 }  // namespace remix::nn

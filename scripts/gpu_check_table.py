@@ -42,15 +42,17 @@ def throughput_table(out):
     remix = read_jsonl(os.path.join(out, "bench-remix.jsonl"))
     torch = {(r["model"], r["mode"], r["aug"]): r
              for r in read_jsonl(os.path.join(out, "bench-torch.jsonl"))}
-    print("\ntraining throughput, batch 128 (ratio = remix / PyTorch; peak memory in MB)")
+    print("\ntraining throughput, batch 128 (ratio = remix / PyTorch; peak memory in MB; "
+          "waits/step = remix uploads per step that waited for the GPU, 0 expected)")
     print(f"{'model':14} {'mode':12} {'aug':5} {'remix img/s':>11} {'torch img/s':>11} "
-          f"{'ratio':>6} {'remix MB':>9} {'torch MB':>9}")
+          f"{'ratio':>6} {'remix MB':>9} {'torch MB':>9} {'waits/step':>10}")
     for r in remix:
         t = torch.get((r["model"], r["mode"], r["aug"]))
         ratio = f"{r['img_per_s'] / t['img_per_s']:.2f}" if t else "-"
         print(f"{r['model']:14} {r['mode']:12} {r['aug']:5} {r['img_per_s']:11.0f} "
               f"{(t['img_per_s'] if t else float('nan')):11.0f} {ratio:>6} "
-              f"{r['peak_mem_mb']:9.0f} {(t['peak_mem_mb'] if t else float('nan')):9.0f}")
+              f"{r['peak_mem_mb']:9.0f} {(t['peak_mem_mb'] if t else float('nan')):9.0f} "
+              f"{r.get('host_waits_per_step', float('nan')):10.2f}")
     if remix:
         print(f"device: {remix[0].get('device', '?')}")
 

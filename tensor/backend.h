@@ -126,6 +126,21 @@ struct SgdOptions {
 struct AdamWOptions {
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.01;
 };
+// One parameter's tensors for an update (f32, on one device; momentum_buffer is not used without
+// momentum). The updates take all parameters at once: one kernel launch on a GPU.
+struct SgdSlot {
+  Tensor* param = nullptr;
+  const Tensor* grad = nullptr;
+  Tensor* momentum_buffer = nullptr;
+  Tensor* step = nullptr;
+};
+struct AdamWSlot {
+  Tensor* param = nullptr;
+  const Tensor* grad = nullptr;
+  Tensor* exp_avg = nullptr;
+  Tensor* exp_avg_sq = nullptr;
+  Tensor* step = nullptr;
+};
 
 class Backend {
  public:
@@ -214,17 +229,21 @@ class Backend {
 
   // -------------------------------------------------- optimizers (tensor/cpu/optimizer), in place
   // lr is a one-element f32 tensor on the device (so a captured step reads the current value).
-  // If skip_if is given (one f32 element, nonzero = skip), the update is not applied: this is how
-  // a step with non-finite fp16 gradients is dropped without the host looking at them.
-  virtual void sgd_update(Tensor& param, const Tensor& grad, Tensor& momentum_buffer,
-                          const Tensor& lr, const SgdOptions& opt, bool first_step,
-                          const Tensor* skip_if) = 0;
-  virtual void adamw_update(Tensor& param, const Tensor& grad, Tensor& exp_avg,
-                            Tensor& exp_avg_sq, const Tensor& lr, int64_t step,
+  // step is a one-element f32 tensor on the device, PyTorch's state['step']: the updates applied
+  // to this parameter so far. An update runs as update t = step + 1 (SGD's first, t = 1, starts
+  // the momentum buffer with g; AdamW's bias correction uses t) and leaves step = t.
+  // If skip_if is given (one f32 element, nonzero = skip), nothing changes, step included: this is
+  // how a step with non-finite fp16 gradients is dropped without the host looking at them, as
+  // PyTorch's GradScaler drops it by not calling optimizer.step().
+  // Each call updates every slot (a GPU does them all in one kernel launch).
+  virtual void sgd_update(const std::vector<SgdSlot>& slots, const Tensor& lr,
+                          const SgdOptions& opt, const Tensor* skip_if) = 0;
+  virtual void adamw_update(const std::vector<AdamWSlot>& slots, const Tensor& lr,
                             const AdamWOptions& opt, const Tensor* skip_if) = 0;
-  // Mixed precision (tensor/cpu/amp): grad *= inv_scale; found_inf = 1 if any result is not
-  // finite (found_inf is never reset here, so one flag can collect many tensors).
-  virtual void amp_unscale(Tensor& grad, const Tensor& inv_scale, Tensor& found_inf) = 0;
+  // Mixed precision (tensor/cpu/amp): grad *= inv_scale for every gradient of the list;
+  // found_inf = 1 if any result is not finite (found_inf is never reset here).
+  virtual void amp_unscale(const std::vector<Tensor*>& grads, const Tensor& inv_scale,
+                           Tensor& found_inf) = 0;
   // Dynamic loss scaling as torch.amp.GradScaler.update: on found_inf scale *= backoff and the
   // growth counter resets; otherwise after `interval` good steps scale *= growth. Also sets
   // inv_scale = 1 / scale and clears found_inf.
@@ -259,17 +278,23 @@ Backend& cuda_backend();
 // True when remix was built with CUDA and a device is present.
 bool cuda_available();
 int cuda_device_count();
+// Why cuda_available() is false, in words (the driver's error when asking for the devices failed,
+// "no CUDA backend in this build", ...); empty when a device is present.
+std::string cuda_unavailable_reason();
 Backend& backend_for(Device device);
 
 // Memory held by a device's caching allocator (cuda/allocator.cpp). The CPU reports zeros: the
 // operating system manages host memory (a process's peak is getrusage's ru_maxrss).
 struct DeviceMemoryStats {
-  size_t allocated = 0;       // bytes in tensors now
-  size_t peak_allocated = 0;  // highest `allocated` since the last reset
-  size_t reserved = 0;        // bytes obtained from the driver (allocated + cached)
+  size_t allocated = 0;       // bytes requested by tensors now (PyTorch's memory_allocated)
+  size_t peak_allocated = 0;  // highest `allocated` since the last reset (max_memory_allocated)
+  size_t reserved = 0;        // bytes obtained from the driver: tensors' blocks rounded up + cached
 };
 DeviceMemoryStats device_memory_stats(Device device);
 void reset_peak_device_memory(Device device);
+// How many uploads to `device` so far had to wait on the host for an earlier upload's copy to
+// finish (its staging memory was still in use); 0 on the CPU. remix-bench reports it per step.
+int64_t device_upload_waits(Device device);
 // "cpu", or the GPU's name as the driver reports it.
 std::string device_name(Device device);
 

@@ -12,6 +12,7 @@ Backend& cuda_backend() {
 
 bool cuda_available() { return false; }
 int cuda_device_count() { return 0; }
+std::string cuda_unavailable_reason() { return "this build of remix has no CUDA backend"; }
 
 DeviceMemoryStats device_memory_stats(Device device) {
   if (device.is_cuda()) cuda_backend();  // throws: no CUDA in this build
@@ -20,6 +21,11 @@ DeviceMemoryStats device_memory_stats(Device device) {
 
 void reset_peak_device_memory(Device device) {
   if (device.is_cuda()) cuda_backend();
+}
+
+int64_t device_upload_waits(Device device) {
+  if (device.is_cuda()) cuda_backend();
+  return 0;
 }
 
 std::string device_name(Device device) {

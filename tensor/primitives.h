@@ -90,10 +90,16 @@ Tensor cross_entropy_backward(const Tensor& dloss, const Tensor& logits, const T
 Tensor one_hot(const Tensor& labels, int64_t num_classes, double smoothing = 0.0);
 
 // ---------------------------------------------------------------------------- optimizers
+// All slots at once (one launch on a GPU); the one-tensor forms below are for tests and tools.
+void sgd_update(const std::vector<SgdSlot>& slots, const Tensor& lr, const SgdOptions& opt,
+                const Tensor* skip_if = nullptr);
+void adamw_update(const std::vector<AdamWSlot>& slots, const Tensor& lr, const AdamWOptions& opt,
+                  const Tensor* skip_if = nullptr);
+void amp_unscale(const std::vector<Tensor*>& grads, const Tensor& inv_scale, Tensor& found_inf);
 void sgd_update(Tensor& param, const Tensor& grad, Tensor& momentum_buffer, const Tensor& lr,
-                const SgdOptions& opt, bool first_step, const Tensor* skip_if = nullptr);
+                const SgdOptions& opt, Tensor& step, const Tensor* skip_if = nullptr);
 void adamw_update(Tensor& param, const Tensor& grad, Tensor& exp_avg, Tensor& exp_avg_sq,
-                  const Tensor& lr, int64_t step, const AdamWOptions& opt,
+                  const Tensor& lr, Tensor& step, const AdamWOptions& opt,
                   const Tensor* skip_if = nullptr);
 void amp_unscale(Tensor& grad, const Tensor& inv_scale, Tensor& found_inf);
 void amp_update_scale(Tensor& scale, Tensor& inv_scale, Tensor& found_inf, Tensor& growth_tracker,

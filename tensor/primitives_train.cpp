@@ -6,7 +6,9 @@ namespace remix::prim {
 
 namespace {
 
-Backend& backend(const Tensor& t) { return backend_for(t.device()); }
+Backend& backend(const Tensor& t) {
+  return backend_for(t.device());
+}
 
 void check_scalar_f32(const Tensor& t, const Tensor& like, const char* what) {
   REMIX_CHECK(t.defined() && t.numel() == 1, "{} must be a one-element tensor", what);
@@ -28,34 +30,70 @@ void check_param_grad(const Tensor& param, const Tensor& grad, const Tensor& lr,
   if (skip_if != nullptr) check_scalar_f32(*skip_if, param, "skip flag");
 }
 
+void check_sgd_slot(const SgdSlot& s, const Tensor& lr, const SgdOptions& opt,
+                    const Tensor* skip_if) {
+  REMIX_CHECK(
+      s.param && s.grad && s.momentum_buffer && s.step,
+      "sgd_update: a slot lacks a tensor (param, grad, momentum_buffer and step are needed; "
+      "the buffer may be undefined without momentum)");
+  check_param_grad(*s.param, *s.grad, lr, skip_if, "sgd_update");
+  check_scalar_f32(*s.step, *s.param, "sgd_update step");
+  if (opt.momentum != 0.0) check_state(*s.momentum_buffer, *s.param, "sgd momentum buffer");
+}
+
+void check_adamw_slot(const AdamWSlot& s, const Tensor& lr, const Tensor* skip_if) {
+  REMIX_CHECK(s.param && s.grad && s.exp_avg && s.exp_avg_sq && s.step,
+              "adamw_update: a slot lacks a tensor");
+  check_param_grad(*s.param, *s.grad, lr, skip_if, "adamw_update");
+  check_state(*s.exp_avg, *s.param, "adamw exp_avg");
+  check_state(*s.exp_avg_sq, *s.param, "adamw exp_avg_sq");
+  check_scalar_f32(*s.step, *s.param, "adamw_update step");
+}
+
 }  // namespace
 
-void sgd_update(Tensor& param, const Tensor& grad, Tensor& momentum_buffer, const Tensor& lr,
-                const SgdOptions& opt, bool first_step, const Tensor* skip_if) {
+void sgd_update(const std::vector<SgdSlot>& slots, const Tensor& lr, const SgdOptions& opt,
+                const Tensor* skip_if) {
   const profile::Scope timed(profile::Kind::optimizer);
-  check_param_grad(param, grad, lr, skip_if, "sgd_update");
-  if (opt.momentum != 0.0) check_state(momentum_buffer, param, "sgd momentum buffer");
   REMIX_CHECK(!opt.nesterov || (opt.momentum > 0 && opt.dampening == 0),
               "Nesterov momentum requires a momentum > 0 and zero dampening");
-  backend(param).sgd_update(param, grad, momentum_buffer, lr, opt, first_step, skip_if);
+  if (slots.empty()) return;
+  for (const SgdSlot& s : slots) check_sgd_slot(s, lr, opt, skip_if);
+  backend(lr).sgd_update(slots, lr, opt, skip_if);
+}
+
+void sgd_update(Tensor& param, const Tensor& grad, Tensor& momentum_buffer, const Tensor& lr,
+                const SgdOptions& opt, Tensor& step, const Tensor* skip_if) {
+  sgd_update({SgdSlot{&param, &grad, &momentum_buffer, &step}}, lr, opt, skip_if);
+}
+
+void adamw_update(const std::vector<AdamWSlot>& slots, const Tensor& lr, const AdamWOptions& opt,
+                  const Tensor* skip_if) {
+  const profile::Scope timed(profile::Kind::optimizer);
+  if (slots.empty()) return;
+  for (const AdamWSlot& s : slots) check_adamw_slot(s, lr, skip_if);
+  backend(lr).adamw_update(slots, lr, opt, skip_if);
 }
 
 void adamw_update(Tensor& param, const Tensor& grad, Tensor& exp_avg, Tensor& exp_avg_sq,
-                  const Tensor& lr, int64_t step, const AdamWOptions& opt, const Tensor* skip_if) {
+                  const Tensor& lr, Tensor& step, const AdamWOptions& opt, const Tensor* skip_if) {
+  adamw_update({AdamWSlot{&param, &grad, &exp_avg, &exp_avg_sq, &step}}, lr, opt, skip_if);
+}
+
+void amp_unscale(const std::vector<Tensor*>& grads, const Tensor& inv_scale, Tensor& found_inf) {
   const profile::Scope timed(profile::Kind::optimizer);
-  check_param_grad(param, grad, lr, skip_if, "adamw_update");
-  check_state(exp_avg, param, "adamw exp_avg");
-  check_state(exp_avg_sq, param, "adamw exp_avg_sq");
-  REMIX_CHECK(step >= 1, "adamw_update: step counts from 1, got {}", step);
-  backend(param).adamw_update(param, grad, exp_avg, exp_avg_sq, lr, step, opt, skip_if);
+  if (grads.empty()) return;
+  for (const Tensor* grad : grads) {
+    REMIX_CHECK(grad != nullptr && is_floating(grad->dtype()),
+                "amp_unscale: gradients must be floating point");
+    check_scalar_f32(inv_scale, *grad, "inverse loss scale");
+    check_scalar_f32(found_inf, *grad, "found_inf flag");
+  }
+  backend(found_inf).amp_unscale(grads, inv_scale, found_inf);
 }
 
 void amp_unscale(Tensor& grad, const Tensor& inv_scale, Tensor& found_inf) {
-  const profile::Scope timed(profile::Kind::optimizer);
-  REMIX_CHECK(is_floating(grad.dtype()), "amp_unscale: gradients must be floating point");
-  check_scalar_f32(inv_scale, grad, "inverse loss scale");
-  check_scalar_f32(found_inf, grad, "found_inf flag");
-  backend(grad).amp_unscale(grad, inv_scale, found_inf);
+  amp_unscale(std::vector<Tensor*>{&grad}, inv_scale, found_inf);
 }
 
 void amp_update_scale(Tensor& scale, Tensor& inv_scale, Tensor& found_inf, Tensor& growth_tracker,
@@ -106,15 +144,15 @@ Tensor hflip_u8(const Tensor& in, const Tensor& flags) {
   return out;
 }
 
-Tensor normalize_u8(const Tensor& in, const std::vector<float>& mean,
-                    const std::vector<float>& std, DType out_dtype) {
+Tensor normalize_u8(const Tensor& in, const std::vector<float>& mean, const std::vector<float>& std,
+                    DType out_dtype) {
   const profile::Scope timed(profile::Kind::augmentation);
   check_images_u8(in, "normalize_u8");
   REMIX_CHECK(is_floating(out_dtype), "normalize_u8: output must be floating point");
   const auto channels = static_cast<size_t>(in.size(3));
   REMIX_CHECK(mean.size() == channels && std.size() == channels,
-              "normalize_u8: {} channels need {} means and stds, got {} and {}", channels,
-              channels, mean.size(), std.size());
+              "normalize_u8: {} channels need {} means and stds, got {} and {}", channels, channels,
+              mean.size(), std.size());
   for (float s : std) REMIX_CHECK(s > 0, "normalize_u8: std must be positive, got {}", s);
   Tensor out(in.shape(), out_dtype, in.device());
   backend(in).normalize_u8(in, mean, std, out);
@@ -127,8 +165,9 @@ void check_boxes(const Tensor& boxes, const Tensor& images, bool one_box_allowed
                  const char* what) {
   check_dtype(boxes, DType::i32, what);
   check_same_device(boxes, images, what);
-  const bool shape_ok = boxes.dim() == 2 && boxes.size(1) == 4 &&
-                        (boxes.size(0) == images.size(0) || (one_box_allowed && boxes.size(0) == 1));
+  const bool shape_ok =
+      boxes.dim() == 2 && boxes.size(1) == 4 &&
+      (boxes.size(0) == images.size(0) || (one_box_allowed && boxes.size(0) == 1));
   REMIX_CHECK(shape_ok, "{}: boxes must be [{}, 4]{}, got {}", what, images.size(0),
               one_box_allowed ? " or [1, 4]" : "", to_string(boxes.shape()));
   if (boxes.device().is_cpu()) {
@@ -152,10 +191,10 @@ void paste_resized(const Tensor& src, const Tensor& box, Interpolation mode, Ten
   const profile::Scope timed(profile::Kind::augmentation);
   check_images(src, "paste_resized");
   check_images(dst, "paste_resized");
-  REMIX_CHECK(src.size(0) >= dst.size(0) && src.size(3) == dst.size(3) &&
-                  src.dtype() == dst.dtype(),
-              "paste_resized: source {} {} cannot fill destination {} {}", to_string(src.shape()),
-              dtype_name(src.dtype()), to_string(dst.shape()), dtype_name(dst.dtype()));
+  REMIX_CHECK(
+      src.size(0) >= dst.size(0) && src.size(3) == dst.size(3) && src.dtype() == dst.dtype(),
+      "paste_resized: source {} {} cannot fill destination {} {}", to_string(src.shape()),
+      dtype_name(src.dtype()), to_string(dst.shape()), dtype_name(dst.dtype()));
   check_same_device(src, dst, "paste_resized");
   check_boxes(box, dst, true, "paste_resized");
   backend(dst).paste_resized(src, box, mode, dst);

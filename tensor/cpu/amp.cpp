@@ -39,11 +39,8 @@ bool unscale(T* grad, int64_t n, float inv_scale, ToFloat to_float, FromFloat fr
   return all_finite;
 }
 
-}  // namespace
-
-void CpuBackend::amp_unscale(Tensor& grad, const Tensor& inv_scale, Tensor& found_inf) {
-  float* flag = scalar_f32(found_inf, "found_inf flag");
-  const float factor = inv_scale.item();
+// grad *= factor; false if any result is not finite.
+bool unscale_one(Tensor& grad, float factor) {
   const int64_t n = grad.numel();
   const auto same = [](float v) { return v; };
   bool finite = true;
@@ -63,7 +60,17 @@ void CpuBackend::amp_unscale(Tensor& grad, const Tensor& inv_scale, Tensor& foun
       throw_error(fmt::format("amp_unscale: gradients must be f32, f16 or bf16, got {}",
                               dtype_name(grad.dtype())));
   }
-  if (!finite) *flag = 1.0f;
+  return finite;
+}
+
+}  // namespace
+
+void CpuBackend::amp_unscale(const std::vector<Tensor*>& grads, const Tensor& inv_scale,
+                             Tensor& found_inf) {
+  float* flag = scalar_f32(found_inf, "found_inf flag");
+  const float factor = inv_scale.item();
+  for (Tensor* grad : grads)
+    if (!unscale_one(*grad, factor)) *flag = 1.0f;
 }
 
 // As torch's _amp_update_scale_: after an overflow scale *= backoff and the counter restarts;

@@ -1,9 +1,10 @@
 // Optimizer steps on the CPU, in place, one parameter tensor at a time (f32).
 //
 // SGD follows torch.optim.SGD and AdamW torch.optim.AdamW (the formulas are in tensor/backend.h).
-// The learning rate is read from a one-element tensor, and a nonzero skip_if element drops the
-// whole update (parameters and optimizer state stay as they were), so that a step whose fp16
-// gradients overflowed is skipped without the caller inspecting them.
+// The learning rate and the count of applied updates (`step`) are read from one-element tensors,
+// and a nonzero skip_if element drops the whole update (parameters and optimizer state, step
+// included, stay as they were), so that a step whose fp16 gradients overflowed is skipped without
+// the caller inspecting them.
 #include <cmath>
 
 #include "tensor/cpu/cpu_backend.h"
@@ -25,18 +26,25 @@ void check_state(const Tensor& state, const Tensor& param, const char* what) {
               dtype_name(state.dtype()), to_string(state.shape()));
 }
 
-}  // namespace
+// The number of the update about to run, t = step + 1, checked to continue a whole count.
+int64_t next_update(const Tensor& step, const char* what) {
+  const float done = step.item();
+  REMIX_CHECK(done >= 0 && done == std::floor(done), "{}: step must be a whole count >= 0, got {}",
+              what, done);
+  return static_cast<int64_t>(done) + 1;
+}
 
-// g = grad + wd * p;  buf = first_step ? g : momentum * buf + (1 - dampening) * g;
+// g = grad + wd * p;  buf = (t == 1) ? g : momentum * buf + (1 - dampening) * g;
 // g = nesterov ? g + momentum * buf : buf  (plain g without momentum);  p -= lr * g.
-void CpuBackend::sgd_update(Tensor& param, const Tensor& grad, Tensor& momentum_buffer,
-                            const Tensor& lr, const SgdOptions& opt, bool first_step,
-                            const Tensor* skip_if) {
+void sgd_one(Tensor& param, const Tensor& grad, Tensor& momentum_buffer, const Tensor& lr,
+             const SgdOptions& opt, Tensor& step, const Tensor* skip_if) {
   check_state(param, param, "sgd_update parameter");
   check_state(grad, param, "sgd_update gradient");
   const bool use_momentum = opt.momentum != 0.0;
   if (use_momentum) check_state(momentum_buffer, param, "sgd_update momentum buffer");
   if (skipped(skip_if)) return;
+  const int64_t t = next_update(step, "sgd_update");
+  const bool first_step = t == 1;
   const float rate = lr.item();
   const auto wd = static_cast<float>(opt.weight_decay);
   const auto momentum = static_cast<float>(opt.momentum);
@@ -54,22 +62,22 @@ void CpuBackend::sgd_update(Tensor& param, const Tensor& grad, Tensor& momentum_
       p[i] -= rate * g;
     }
   });
+  step.data<float>()[0] = static_cast<float>(t);
 }
 
 // p *= 1 - lr * wd;  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
 // p -= (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps), the order torch.optim.AdamW
 // evaluates it in.
-void CpuBackend::adamw_update(Tensor& param, const Tensor& grad, Tensor& exp_avg,
-                              Tensor& exp_avg_sq, const Tensor& lr, int64_t step,
-                              const AdamWOptions& opt, const Tensor* skip_if) {
+void adamw_one(Tensor& param, const Tensor& grad, Tensor& exp_avg, Tensor& exp_avg_sq,
+               const Tensor& lr, Tensor& step, const AdamWOptions& opt, const Tensor* skip_if) {
   check_state(param, param, "adamw_update parameter");
   check_state(grad, param, "adamw_update gradient");
   check_state(exp_avg, param, "adamw_update exp_avg");
   check_state(exp_avg_sq, param, "adamw_update exp_avg_sq");
-  REMIX_CHECK(step >= 1, "adamw_update: step counts from 1, got {}", step);
   if (skipped(skip_if)) return;
+  const int64_t update = next_update(step, "adamw_update");
   const double rate = lr.item();
-  const auto t = static_cast<double>(step);
+  const auto t = static_cast<double>(update);
   const auto decay = static_cast<float>(1.0 - rate * opt.weight_decay);
   const auto b1 = static_cast<float>(opt.beta1), b2 = static_cast<float>(opt.beta2);
   const auto step_size = static_cast<float>(rate / (1.0 - std::pow(opt.beta1, t)));
@@ -88,6 +96,21 @@ void CpuBackend::adamw_update(Tensor& param, const Tensor& grad, Tensor& exp_avg
       p[i] -= step_size * m[i] / denom;
     }
   });
+  step.data<float>()[0] = static_cast<float>(update);
+}
+
+}  // namespace
+
+void CpuBackend::sgd_update(const std::vector<SgdSlot>& slots, const Tensor& lr,
+                            const SgdOptions& opt, const Tensor* skip_if) {
+  for (const SgdSlot& s : slots)
+    sgd_one(*s.param, *s.grad, *s.momentum_buffer, lr, opt, *s.step, skip_if);
+}
+
+void CpuBackend::adamw_update(const std::vector<AdamWSlot>& slots, const Tensor& lr,
+                              const AdamWOptions& opt, const Tensor* skip_if) {
+  for (const AdamWSlot& s : slots)
+    adamw_one(*s.param, *s.grad, *s.exp_avg, *s.exp_avg_sq, lr, *s.step, opt, skip_if);
 }
 
 }  // namespace remix

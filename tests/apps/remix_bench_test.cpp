@@ -23,6 +23,7 @@ TEST(RemixBench, PrintsOneThroughputLineWithTheReferenceFields) {
   EXPECT_EQ(line.at("peak_mem_kind"), "process_peak_rss");
   EXPECT_GT(line.at("ms_per_step").get<double>(), 0);
   EXPECT_GT(line.at("peak_mem_mb").get<double>(), 1);
+  EXPECT_EQ(line.at("host_waits_per_step").get<double>(), 0.0);  // no uploads wait on the CPU
   const double ms = line.at("ms_per_step").get<double>();
   // img_per_s is rounded to 0.1 and ms_per_step to 0.001: they agree within the rounding.
   EXPECT_NEAR(line.at("img_per_s").get<double>(), 8 * 1000 / ms, 0.001 * 8 * 1000 / ms + 0.05);

@@ -39,6 +39,37 @@ TEST(CudaAmp, UnscaleMatchesTheCpuAndLeavesTheFlagClearForFiniteGradients) {
   }
 }
 
+// Every gradient of a list in one call (one launch per dtype): mixed dtypes, sizes around the
+// multi-tensor chunk (16384); an infinity in one tensor flags the whole call.
+TEST(CudaAmp, UnscalesAListOfGradientsAsTheCpu) {
+  REMIX_SKIP_WITHOUT_GPU();
+  Generator gen(72);
+  const int64_t sizes[] = {5, 16384, 16385, 1, 30000};
+  const DType dtypes[] = {DType::f32, DType::bf16, DType::f32, DType::f16, DType::bf16};
+  std::vector<Tensor> cpu, gpu;
+  for (int k = 0; k < 5; ++k) {
+    const Tensor g = random_tensor({sizes[k]}, gen, -100.0, 100.0);
+    cpu.push_back(g.to(dtypes[k]));
+    gpu.push_back(to_gpu(g, dtypes[k]));
+  }
+  std::vector<Tensor*> cpu_list, gpu_list;
+  for (int k = 0; k < 5; ++k) {
+    cpu_list.push_back(&cpu[k]);
+    gpu_list.push_back(&gpu[k]);
+  }
+  Tensor flag_cpu = scalar(0.0, Device::cpu()), flag_gpu = scalar(0.0, Device::cuda());
+  prim::amp_unscale(cpu_list, scalar(1.0 / 64, Device::cpu()), flag_cpu);
+  prim::amp_unscale(gpu_list, scalar(1.0 / 64, Device::cuda()), flag_gpu);
+  for (int k = 0; k < 5; ++k) EXPECT_TRUE(matches_cpu(gpu[k], cpu[k], dtypes[k])) << k;
+  EXPECT_EQ(flag_gpu.item(), 0.0f);
+  std::vector<float> values(16385, 1.0f);
+  values[16384] = std::numeric_limits<float>::infinity();  // in the second chunk
+  Tensor with_inf = Tensor::from_vector(values, {16385}).to(Device::cuda());
+  gpu_list.push_back(&with_inf);
+  prim::amp_unscale(gpu_list, scalar(1.0, Device::cuda()), flag_gpu);
+  EXPECT_EQ(flag_gpu.item(), 1.0f);
+}
+
 TEST(CudaAmp, UnscaleFlagsAnInfinityOrNanAndNeverClearsTheFlag) {
   REMIX_SKIP_WITHOUT_GPU();
   Generator gen(71);

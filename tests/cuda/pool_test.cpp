@@ -3,6 +3,9 @@
 // (PyramidNet's 2x2 stride-2 shortcut on odd sizes) and non-square kernels, in f32, f16, bf16.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <vector>
+
 #include "tests/cuda/gpu_compare.h"
 
 namespace remix {
@@ -72,6 +75,29 @@ TEST(CudaPool, MaxPoolingRoutesTiesToTheFirstMaximumAsTheCpu) {
   const Tensor x_gpu = to_gpu(x), y_gpu = prim::max_pool2d_forward(x_gpu, g);
   EXPECT_TRUE(matches_cpu(prim::max_pool2d_backward(to_gpu(dy), x_gpu, y_gpu, g),
                           prim::max_pool2d_backward(dy, x, y, g), DType::f32));
+}
+
+// A window holding NaN outputs NaN, and its gradient goes to the element the CPU picks (the last
+// NaN of the window), also with -inf values and windows that hold two NaNs.
+TEST(CudaPool, MaxPoolingRoutesTheGradientOfANanWindowAsTheCpu) {
+  REMIX_SKIP_WITHOUT_GPU();
+  Generator gen(32);
+  const PoolCase pc = kCases[0];
+  const PoolGeometry g = geometry(pc);
+  std::vector<float> values = random_tensor(pc.x, gen).to_vector<float>();
+  for (size_t i = 0; i < values.size(); i += 7) values[i] = std::nanf("");
+  for (size_t i = 3; i < values.size(); i += 11) values[i] = -INFINITY;
+  const Tensor x = Tensor::from_vector(values, pc.x);
+  const Tensor dy = random_tensor({g.N, g.P, g.Q, g.C}, gen);
+  for (DType dtype : kFloatTypes) {
+    SCOPED_TRACE(describe(pc, dtype));
+    const Tensor x_cpu = rounded(x, dtype), dy_cpu = rounded(dy, dtype);
+    const Tensor y_cpu = prim::max_pool2d_forward(x_cpu, g);
+    const Tensor x_gpu = to_gpu(x, dtype), y_gpu = prim::max_pool2d_forward(x_gpu, g);
+    EXPECT_TRUE(matches_cpu(y_gpu, y_cpu, dtype));
+    EXPECT_TRUE(matches_cpu(prim::max_pool2d_backward(to_gpu(dy, dtype), x_gpu, y_gpu, g),
+                            prim::max_pool2d_backward(dy_cpu, x_cpu, y_cpu, g), dtype));
+  }
 }
 
 TEST(CudaPool, AveragePoolingForwardAndBackwardMatchTheCpu) {

@@ -2,8 +2,10 @@
 // the cuDNN version check, and error messages that name the failed call.
 #include "cuda/runtime.h"
 
+#include <cstdlib>
 #include <string>
 
+#include "cuda/sync_check.h"
 #include "tests/support/test_support.h"
 
 namespace remix {
@@ -99,6 +101,47 @@ TEST(CudaRuntime, CublasErrorsNameTheCallAndTheReason) {
   });
   EXPECT_TRUE(contains(message, "cublasSgemm(")) << message;
   EXPECT_TRUE(contains(message, "CUBLAS_STATUS_INVALID_VALUE")) << message;
+}
+
+// Runs on every machine: a GPU that is not found says why (the driver's answer).
+TEST(CudaRuntime, SaysWhyNoDeviceIsAvailable) {
+  const std::string why = cuda_unavailable_reason();
+  EXPECT_EQ(why.empty(), cuda_available()) << why;
+  if (!cuda_available()) EXPECT_TRUE(contains(why, "cudaGetDeviceCount")) << why;
+}
+
+TEST(CudaRuntime, RequireGpuIsReadFromTheEnvironment) {
+  const char* before = std::getenv("REMIX_REQUIRE_GPU");
+  const std::string saved = before != nullptr ? before : "";
+  setenv("REMIX_REQUIRE_GPU", "1", 1);
+  EXPECT_TRUE(testing::gpu_required());
+  setenv("REMIX_REQUIRE_GPU", "0", 1);
+  EXPECT_FALSE(testing::gpu_required());
+  unsetenv("REMIX_REQUIRE_GPU");
+  EXPECT_FALSE(testing::gpu_required());
+  if (before != nullptr) setenv("REMIX_REQUIRE_GPU", saved.c_str(), 1);
+}
+
+TEST(CudaSyncCheck, NamesThePrimitiveAfterWhichTheRuntimeReportedAnError) {
+  REMIX_SKIP_WITHOUT_GPU();
+  const Device gpu = Device::cuda(0);
+  EXPECT_NO_THROW(cuda::check_after_primitive("fill", gpu));
+  // An invalid device ordinal is reported at once and leaves the context usable.
+  EXPECT_NE(cudaSetDevice(cuda_device_count()), cudaSuccess);
+  const std::string message =
+      error_message([&] { cuda::check_after_primitive("conv2d_forward", gpu); });
+  EXPECT_TRUE(contains(message, "conv2d_forward")) << message;
+  EXPECT_TRUE(contains(message, cudaGetErrorString(cudaErrorInvalidDevice))) << message;
+  EXPECT_NO_THROW(cuda::check_after_primitive("fill", gpu));  // the error was consumed
+}
+
+TEST(CudaSyncCheck, TheCheckedBackendComputesWhatTheCudaBackendDoes) {
+  REMIX_SKIP_WITHOUT_GPU();
+  Tensor t({3, 5}, DType::f32, Device::cuda(0));
+  cuda::sync_checked_backend().fill(t, 2.5);
+  Tensor twice({3, 5}, DType::f32, Device::cuda(0));
+  cuda::sync_checked_backend().binary(BinaryOp::add, t, t, twice);
+  EXPECT_TRUE(testing::all_close(twice, Tensor::full({3, 5}, 5.0f)));
 }
 
 }  // namespace

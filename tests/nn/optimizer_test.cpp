@@ -110,6 +110,28 @@ TEST(Optimizer, SkipsTheUpdateWhenTheDeviceFlagIsSet) {
   EXPECT_NE(p.to_vector<float>(), to_tensor(kStart).to_vector<float>());
 }
 
+// As PyTorch's GradScaler, which does not call step() when a gradient overflowed: a dropped step
+// changes no state, so the run continues exactly as one that never saw it (AdamW's bias
+// correction and SGD's momentum start with dampening depend on it).
+TEST(Optimizer, ADroppedStepLeavesTheStateAsItWas) {
+  for (bool adam : {false, true}) {
+    auto make = [&](Tensor& p) -> std::unique_ptr<Optimizer> {
+      if (adam) return std::make_unique<AdamW>(NamedTensors{{"w", p}}, 0.1);
+      return std::make_unique<SGD>(NamedTensors{{"w", p}}, 0.1, SgdOptions{0.9, 0.5, 1e-3, false});
+    };
+    Tensor dropped = parameter(kStart), plain = parameter(kStart);
+    auto with_drop = make(dropped), without = make(plain);
+    const Tensor skip = Tensor::ones({1});
+    set_grad(dropped, to_tensor(kGrads[1]));
+    with_drop->step(&skip);
+    EXPECT_EQ(with_drop->state_dict().tensors.empty(), !adam);  // AdamW: zeros and step 0
+    run_three_steps(*with_drop, dropped);
+    run_three_steps(*without, plain);
+    EXPECT_EQ(dropped.to_vector<float>(), plain.to_vector<float>()) << "adam " << adam;
+    EXPECT_EQ(with_drop->step_count(), 4);  // calls of step(), the loop's iterations
+  }
+}
+
 TEST(Optimizer, LeavesParametersWithoutAGradientAlone) {
   Tensor used = parameter(kStart), unused = parameter(kStart);
   SGD opt({{"used", used}, {"unused", unused}}, 0.1, {0.9, 0.0, 0.0, false});

@@ -1,9 +1,10 @@
 #include "tests/support/test_support.h"
 
+#include <cmath>
+#include <cstdlib>
+
 #include "tensor/cpu/gemm.h"
 #include "tensor/cpu/reference.h"
-
-#include <cmath>
 
 namespace remix::testing {
 
@@ -14,8 +15,8 @@ Tensor random_tensor(const Shape& shape, Generator& gen, double low, double high
 ::testing::AssertionResult all_close(const Tensor& actual, const Tensor& expected, double atol,
                                      double rtol) {
   if (actual.shape() != expected.shape())
-    return ::testing::AssertionFailure() << "shapes differ: " << to_string(actual.shape())
-                                         << " vs " << to_string(expected.shape());
+    return ::testing::AssertionFailure() << "shapes differ: " << to_string(actual.shape()) << " vs "
+                                         << to_string(expected.shape());
   const std::vector<float> a = actual.to(Device::cpu()).to(DType::f32).to_vector<float>();
   const std::vector<float> b = expected.to(Device::cpu()).to(DType::f32).to_vector<float>();
   size_t bad = 0, first = 0;
@@ -43,7 +44,18 @@ Tensor random_tensor(const Shape& shape, Generator& gen, double low, double high
   return ::testing::AssertionFailure() << r.message;
 }
 
-bool gpu_present() { return cuda_available(); }
+bool gpu_present() {
+  return cuda_available();
+}
+
+std::string why_no_gpu() {
+  return cuda_unavailable_reason();
+}
+
+bool gpu_required() {
+  const char* value = std::getenv("REMIX_REQUIRE_GPU");
+  return value != nullptr && std::string(value) == "1";
+}
 
 void CpuKernelTest::SetUp() {
   if (GetParam() == "reference") {

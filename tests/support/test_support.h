@@ -27,6 +27,11 @@ Tensor random_tensor(const Shape& shape, Generator& gen, double low = -1.0, doub
                                             const GradcheckOptions& options = {});
 
 bool gpu_present();
+// Why there is no GPU (cuda_unavailable_reason), for the message of a skipped test.
+std::string why_no_gpu();
+// REMIX_REQUIRE_GPU=1 in the environment: a CUDA test that finds no GPU fails instead of
+// skipping, so that a run on the GPU machine cannot pass by skipping everything.
+bool gpu_required();
 
 // A parametrised test that runs with the CPU kernels of one instruction set forced ("portable",
 // "avx2", "avx512"; skipped where this CPU lacks it) or with the backend's naive reference loops
@@ -44,8 +49,12 @@ inline std::string cpu_kernel_name(const ::testing::TestParamInfo<std::string>& 
 
 }  // namespace remix::testing
 
-#define REMIX_SKIP_WITHOUT_GPU() \
-  if (!::remix::testing::gpu_present()) GTEST_SKIP() << "no CUDA device on this machine"
+#define REMIX_SKIP_WITHOUT_GPU()                                                             \
+  if (::remix::testing::gpu_present()) {                                                     \
+  } else if (::remix::testing::gpu_required())                                               \
+    FAIL() << "REMIX_REQUIRE_GPU=1, but no CUDA device: " << ::remix::testing::why_no_gpu(); \
+  else                                                                                       \
+    GTEST_SKIP() << "no CUDA device: " << ::remix::testing::why_no_gpu()
 
 // REMIX_WITH_ASAN is 1 in a build with AddressSanitizer (g++ and clang++ say so differently),
 // which reserves terabytes of address space up front: tests that bound the address space skip.

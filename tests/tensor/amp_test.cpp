@@ -89,7 +89,7 @@ TEST(Amp, RejectsMisuse) {
   EXPECT_THROW(prim::amp_unscale(grad, Tensor::full({1}, 1.0), found), Error);
   Tensor f = Tensor::zeros({3});
   Tensor two_flags = Tensor::zeros({2});
-  EXPECT_THROW(cpu_backend().amp_unscale(f, Tensor::full({1}, 1.0), two_flags), Error);
+  EXPECT_THROW(cpu_backend().amp_unscale({&f}, Tensor::full({1}, 1.0), two_flags), Error);
   Tensor scale = Tensor::full({1}, 1.0), inv = Tensor::zeros({1}), tracker = Tensor::zeros({1});
   EXPECT_THROW(prim::amp_update_scale(scale, inv, found, tracker, 0.5, 0.5, 3), Error);
   Tensor i32_tracker = Tensor::zeros({1}, DType::i32);

@@ -51,18 +51,20 @@ TEST(SgdUpdate, MatchesTorchSgdForThreeStepsInEveryConfiguration) {
     Tensor param = testing::random_tensor({4, 5}, gen);
     Tensor buffer = Tensor::full({4, 5}, 123.0);  // garbage: the first step must overwrite it
     std::vector<double> p = as_double(param), buf(20, 0.0);
+    Tensor count = Tensor::zeros({1});
     for (int step = 0; step < 3; ++step) {
       const Tensor grad = testing::random_tensor({4, 5}, gen);
       const Tensor lr = Tensor::full({1}, kRates[step]);
-      prim::sgd_update(param, grad, buffer, lr, opt, step == 0);
+      prim::sgd_update(param, grad, buffer, lr, opt, count);
       reference_sgd(p, grad.to_vector<float>(), buf, kRates[step], opt, step == 0);
     }
     expect_near(param, p, 1e-5);
     if (opt.momentum != 0) expect_near(buffer, buf, 1e-5);
+    EXPECT_EQ(count.item(), 3.0f);
   }
 }
 
-TEST(SgdUpdate, SkipFlagLeavesParameterAndBufferUntouched) {
+TEST(SgdUpdate, SkipFlagLeavesParameterBufferAndCountUntouched) {
   Generator gen(32);
   Tensor param = testing::random_tensor({6}, gen);
   Tensor buffer = testing::random_tensor({6}, gen);
@@ -71,12 +73,31 @@ TEST(SgdUpdate, SkipFlagLeavesParameterAndBufferUntouched) {
   SgdOptions opt;
   opt.momentum = 0.9;
   const Tensor lr = Tensor::full({1}, 0.1), skip = Tensor::full({1}, 1.0);
-  prim::sgd_update(param, grad, buffer, lr, opt, false, &skip);
+  Tensor count = Tensor::full({1}, 2.0);
+  prim::sgd_update(param, grad, buffer, lr, opt, count, &skip);
   EXPECT_EQ(param.to_vector<float>(), p0);
   EXPECT_EQ(buffer.to_vector<float>(), b0);
+  EXPECT_EQ(count.item(), 2.0f);
   const Tensor go = Tensor::full({1}, 0.0);
-  prim::sgd_update(param, grad, buffer, lr, opt, false, &go);
+  prim::sgd_update(param, grad, buffer, lr, opt, count, &go);
   EXPECT_NE(param.to_vector<float>(), p0);
+  EXPECT_EQ(count.item(), 3.0f);
+}
+
+// A skipped first update does not start the momentum buffer: the first applied one does, with
+// buf = g (not momentum * 0 + (1 - dampening) * g), as when PyTorch's GradScaler skips step().
+TEST(SgdUpdate, TheFirstAppliedUpdateStartsTheMomentumBuffer) {
+  Generator gen(35);
+  SgdOptions opt;
+  opt.momentum = 0.9, opt.dampening = 0.5;
+  const Tensor grad = testing::random_tensor({6}, gen), lr = Tensor::full({1}, 0.1);
+  const Tensor skip = Tensor::full({1}, 1.0), go = Tensor::full({1}, 0.0);
+  Tensor param = testing::random_tensor({6}, gen), buffer = Tensor::zeros({6});
+  Tensor count = Tensor::zeros({1});
+  prim::sgd_update(param, grad, buffer, lr, opt, count, &skip);
+  prim::sgd_update(param, grad, buffer, lr, opt, count, &go);
+  EXPECT_EQ(buffer.to_vector<float>(), grad.to_vector<float>());
+  EXPECT_EQ(count.item(), 1.0f);
 }
 
 // torch.optim.AdamW.step for one parameter, element by element, in double.
@@ -100,15 +121,17 @@ TEST(AdamwUpdate, MatchesTorchAdamwForThreeSteps) {
     Tensor param = testing::random_tensor({3, 7}, gen);
     Tensor m = Tensor::zeros({3, 7}), v = Tensor::zeros({3, 7});
     std::vector<double> p = as_double(param), rm(21, 0.0), rv(21, 0.0);
+    Tensor count = Tensor::zeros({1});
     for (int64_t step = 1; step <= 3; ++step) {
       const Tensor grad = testing::random_tensor({3, 7}, gen);
       const Tensor lr = Tensor::full({1}, kRates[step - 1] / 10);
-      prim::adamw_update(param, grad, m, v, lr, step, opt);
+      prim::adamw_update(param, grad, m, v, lr, count, opt);
       reference_adamw(p, grad.to_vector<float>(), rm, rv, kRates[step - 1] / 10, step, opt);
     }
     expect_near(param, p, 1e-6);
     expect_near(m, rm, 1e-6);
     expect_near(v, rv, 1e-7);
+    EXPECT_EQ(count.item(), 3.0f);
   }
 }
 
@@ -118,9 +141,39 @@ TEST(AdamwUpdate, SkipFlagLeavesEverythingUntouched) {
   Tensor m = testing::random_tensor({5}, gen), v = testing::random_tensor({5}, gen, 0.0, 1.0);
   const std::vector<float> p0 = param.to_vector<float>(), m0 = m.to_vector<float>();
   const Tensor skip = Tensor::full({1}, 1.0), lr = Tensor::full({1}, 0.01);
-  prim::adamw_update(param, testing::random_tensor({5}, gen), m, v, lr, 4, AdamWOptions{}, &skip);
+  Tensor count = Tensor::full({1}, 4.0);
+  prim::adamw_update(param, testing::random_tensor({5}, gen), m, v, lr, count, AdamWOptions{},
+                     &skip);
   EXPECT_EQ(param.to_vector<float>(), p0);
   EXPECT_EQ(m.to_vector<float>(), m0);
+  EXPECT_EQ(count.item(), 4.0f);  // the bias correction of the next update counts applied ones
+}
+
+// A call with many slots does what one call per slot does, each slot with its own count.
+TEST(Optimizers, UpdateManyParametersInOneCall) {
+  Generator gen(36);
+  SgdOptions sgd;
+  sgd.momentum = 0.9, sgd.weight_decay = 1e-3;
+  std::vector<Tensor> params, grads, buffers, counts, one_by_one;
+  for (int64_t n : {3, 17, 1, 40}) {
+    params.push_back(testing::random_tensor({n}, gen));
+    grads.push_back(testing::random_tensor({n}, gen));
+    buffers.push_back(Tensor::zeros({n}));
+    counts.push_back(Tensor::full({1}, n == 17 ? 2.0 : 0.0));
+  }
+  const Tensor lr = Tensor::full({1}, 0.1);
+  std::vector<SgdSlot> slots;
+  for (size_t i = 0; i < params.size(); ++i) {
+    Tensor p = params[i].clone(), b = buffers[i].clone(), c = counts[i].clone();
+    prim::sgd_update(p, grads[i], b, lr, sgd, c);
+    one_by_one.push_back(p);
+    slots.push_back({&params[i], &grads[i], &buffers[i], &counts[i]});
+  }
+  prim::sgd_update(slots, lr, sgd);
+  for (size_t i = 0; i < params.size(); ++i) {
+    EXPECT_EQ(params[i].to_vector<float>(), one_by_one[i].to_vector<float>()) << i;
+    EXPECT_EQ(counts[i].item(), params[i].numel() == 17 ? 3.0f : 1.0f) << i;
+  }
 }
 
 TEST(Optimizers, RejectMismatchedShapesDtypesAndSteps) {
@@ -128,20 +181,25 @@ TEST(Optimizers, RejectMismatchedShapesDtypesAndSteps) {
   const Tensor lr = Tensor::full({1}, 0.1);
   SgdOptions momentum;
   momentum.momentum = 0.9;
-  EXPECT_THROW(prim::sgd_update(param, Tensor::zeros({5}), buffer, lr, {}, true), Error);
-  EXPECT_THROW(prim::sgd_update(param, Tensor::zeros({4}, DType::f16), buffer, lr, {}, true),
+  Tensor count = Tensor::zeros({1});
+  EXPECT_THROW(prim::sgd_update(param, Tensor::zeros({5}), buffer, lr, {}, count), Error);
+  EXPECT_THROW(prim::sgd_update(param, Tensor::zeros({4}, DType::f16), buffer, lr, {}, count),
                Error);
   Tensor short_buffer = Tensor::zeros({3});
-  EXPECT_THROW(cpu_backend().sgd_update(param, Tensor::zeros({4}), short_buffer, lr, momentum, true,
-                                        nullptr),
-               Error);
+  const Tensor grad4 = Tensor::zeros({4});
+  EXPECT_THROW(
+      cpu_backend().sgd_update({{&param, &grad4, &short_buffer, &count}}, lr, momentum, nullptr),
+      Error);
   Tensor m = Tensor::zeros({4}), v = Tensor::zeros({4});
-  EXPECT_THROW(prim::adamw_update(param, Tensor::zeros({4}), m, v, lr, 0, {}), Error);
+  Tensor negative = Tensor::full({1}, -1.0), two = Tensor::zeros({2});
+  EXPECT_THROW(prim::adamw_update(param, Tensor::zeros({4}), m, v, lr, negative, {}), Error);
+  EXPECT_THROW(prim::adamw_update(param, Tensor::zeros({4}), m, v, lr, two, {}), Error);
   Tensor wrong_v = Tensor::zeros({2, 2});
   EXPECT_THROW(
-      cpu_backend().adamw_update(param, Tensor::zeros({4}), m, wrong_v, lr, 1, {}, nullptr), Error);
+      cpu_backend().adamw_update({{&param, &grad4, &m, &wrong_v, &count}}, lr, {}, nullptr), Error);
   EXPECT_THROW(
-      prim::sgd_update(param, Tensor::zeros({4}), buffer, Tensor::full({2}, 0.1), {}, true), Error);
+      prim::sgd_update(param, Tensor::zeros({4}), buffer, Tensor::full({2}, 0.1), {}, count),
+      Error);
 }
 
 }  // namespace

@@ -128,6 +128,7 @@ TEST(Tensor, MisuseGivesAClearError) {
   EXPECT_THROW((Tensor::from_vector<float>({1, 2, 3}, {2, 2})), Error);
   EXPECT_THROW(f.item(), Error);
   if (!cuda_available()) EXPECT_THROW(f.to(Device::cuda()), Error);
+  EXPECT_EQ(cuda_unavailable_reason().empty(), cuda_available());
   try {
     prim::binary(BinaryOp::add, Tensor::zeros({2, 3}), Tensor::zeros({4, 3}));
     FAIL() << "expected a shape error";
