@@ -3,6 +3,8 @@
 # runs one of them:
 #   scripts/fuzz.sh TARGET SECONDS     TARGET: safetensors cifar image image_folder resume
 #   scripts/fuzz.sh --list             the targets, one a line
+#   scripts/fuzz.sh --available        exit 0 when clang++ with libFuzzer is installed, 77 if not
+#   scripts/fuzz.sh --configure        configure build-fuzz/ (also the sanitized suites' build)
 # The run starts from the seeds in tests/fuzz/corpus/TARGET (only read) and keeps what it finds
 # new in build-fuzz/corpus/TARGET, so a second run goes on where the first stopped. An input
 # that crashes, breaks a promise of the reader or hangs is saved in build-fuzz/findings/TARGET/
@@ -17,9 +19,11 @@ if [ "${1:-}" = "--list" ]; then
   printf '%s\n' "${targets[@]}"
   exit 0
 fi
-target="${1:-}"
+mode="${1:-}"
+target="$mode"
 seconds="${2:-}"
-if [[ ! " ${targets[*]} " == *" $target "* ]] || [[ ! "$seconds" =~ ^[1-9][0-9]*$ ]]; then
+if [[ "$mode" != --available && "$mode" != --configure ]] &&
+   { [[ ! " ${targets[*]} " == *" $target "* ]] || [[ ! "$seconds" =~ ^[1-9][0-9]*$ ]]; }; then
   echo "usage: scripts/fuzz.sh TARGET SECONDS (TARGET: ${targets[*]}; SECONDS >= 1)" >&2
   exit 2
 fi
@@ -35,10 +39,13 @@ if ! clang++ -fsanitize=fuzzer "$probe/probe.cpp" -o "$probe/probe" >/dev/null 2
   exit 77
 fi
 
+if [ "$mode" = --available ]; then exit 0; fi
+# The test suites are configured too: scripts/test-sanitized.sh runs them from this build.
 if [ ! -f build-fuzz/build.ninja ]; then
   CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DREMIX_FUZZ=ON \
-    -DREMIX_CUDA=OFF -DREMIX_TESTS=OFF >/dev/null
+    -DREMIX_CUDA=OFF >/dev/null
 fi
+if [ "$mode" = --configure ]; then exit 0; fi
 cmake --build build-fuzz -j "$(nproc)" --target "remix-fuzz-$target"
 
 mkdir -p "build-fuzz/corpus/$target" "build-fuzz/findings/$target"
