@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages remix builds with, if any are missing. The CUDA backend also needs
-# the CUDA toolkit and cuDNN (under /usr/local/cuda); without them remix builds CPU-only.
+# the CUDA toolkit and cuDNN (under /usr/local/cuda); without them remix builds CPU-only. clang
+# and its runtime libraries (libFuzzer) build the fuzz targets of tests/fuzz (scripts/fuzz.sh).
 set -euo pipefail
 
 packages=(cmake ninja-build g++ libfmt-dev libstb-dev libgtest-dev libcli11-dev nlohmann-json3-dev
-          xz-utils)
+          xz-utils clang libclang-rt-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
