@@ -67,13 +67,11 @@ int run(const CamOptions& o) {
               test.images.size(3));
   const std::vector<uint8_t> all = test.images.to_vector<uint8_t>();
   const std::vector<int32_t> all_labels = test.labels.to_vector<int32_t>();
-  data::Dataset first = {Tensor::from_vector(std::vector<uint8_t>(all.begin(), all.begin() + n * h * w * 3),
-                                             {n, h, w, 3}),
-                         Tensor::from_vector(std::vector<int32_t>(all_labels.begin(), all_labels.begin() + n),
-                                             {n}),
-                         test.num_classes, test.class_names};
-  const std::vector<uint8_t> pixels = first.images.to_vector<uint8_t>();
-  const std::vector<int32_t> labels = first.labels.to_vector<int32_t>();
+  const std::vector<uint8_t> pixels(all.begin(), all.begin() + n * h * w * 3);
+  const std::vector<int32_t> labels(all_labels.begin(), all_labels.begin() + n);
+  const data::Dataset first = {Tensor::from_vector(pixels, {n, h, w, 3}),
+                               Tensor::from_vector(labels, {n}), test.num_classes,
+                               test.class_names};
   std::vector<CamRow> rows = {cam_row(o.checkpoint, o, first)};
   if (!o.compare.empty()) rows.push_back(cam_row(o.compare, o, first));
   draw_cam_grid(pixels, n, h, w, labels, test.class_names, rows, o.scale).save_png(o.output);

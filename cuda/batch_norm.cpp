@@ -66,28 +66,12 @@ BnKey key_of(const Tensor& x) {
 
 using BnCache = std::map<BnKey, std::unique_ptr<BnDescriptors>>;
 
-std::mutex& cache_mutex() {
-  static auto* mutex = new std::mutex();  // outlives static destruction, like the cache
-  return *mutex;
-}
-
-// Emptied by cuda::release_caches() at exit, before cuDNN's teardown (cuda/runtime.h).
-BnCache& descriptor_cache() {
-  static BnCache* cache = [] {
-    cuda::register_cache([] {
-      std::lock_guard lock(cache_mutex());
-      descriptor_cache().clear();
-    });
-    return new BnCache();
-  }();
-  return *cache;
-}
-
 BnDescriptors& descriptors_for(const Tensor& x) {
-  BnCache& cache = descriptor_cache();
+  // Emptied by cuda::release_caches() at exit, before cuDNN's teardown (cuda/runtime.h).
+  cuda::ReleasedCache<BnCache>& cache = cuda::released_cache<BnCache>();
   const BnKey key = key_of(x);
-  std::lock_guard lock(cache_mutex());
-  std::unique_ptr<BnDescriptors>& d = cache[key];
+  std::lock_guard lock(cache.mutex);
+  std::unique_ptr<BnDescriptors>& d = cache.map[key];
   if (!d) {
     auto created = std::make_unique<BnDescriptors>();
     created->key = key;

@@ -82,6 +82,17 @@ __global__ void moments_partial_kernel(const T* x, Shape2d s, double* partial) {
   store_partial(s1, s2, c, s.C, partial);
 }
 
+// Channel c's two sums over the stripes' partial sums (stripe k holds row 2k: the first sums of
+// every channel, row 2k + 1: the second).
+__device__ void sum_stripes(const double* partial, int64_t stripes, int64_t channels, int64_t c,
+                            double& s1, double& s2) {
+  s1 = 0, s2 = 0;
+  for (int64_t k = 0; k < stripes; ++k) {
+    s1 += partial[(k * 2 + 0) * channels + c];
+    s2 += partial[(k * 2 + 1) * channels + c];
+  }
+}
+
 struct StatsArgs {
   const float *gamma, *beta;
   float *running_mean, *running_var, *save_mean, *save_invstd;
@@ -95,11 +106,8 @@ __global__ void finish_moments_kernel(const T* x, Shape2d s, int64_t stripes, co
                                       StatsArgs a) {
   const int64_t c = global_thread();
   if (c >= s.C) return;
-  double s1 = 0, s2 = 0;
-  for (int64_t k = 0; k < stripes; ++k) {
-    s1 += partial[(k * 2 + 0) * s.C + c];
-    s2 += partial[(k * 2 + 1) * s.C + c];
-  }
+  double s1, s2;
+  sum_stripes(partial, stripes, s.C, c, s1, s2);
   const double n = static_cast<double>(s.rows), m = a.momentum;
   const double mean_d = s1 / n, mean = load(x, c) + mean_d;
   const double var = fmax(s2 / n - mean_d * mean_d, 0.0);
@@ -171,11 +179,8 @@ __global__ void finish_backward_kernel(Shape2d s, int64_t stripes, const double*
                                        GradArgs a) {
   const int64_t c = global_thread();
   if (c >= s.C) return;
-  double s1 = 0, s2 = 0;
-  for (int64_t k = 0; k < stripes; ++k) {
-    s1 += partial[(k * 2 + 0) * s.C + c];
-    s2 += partial[(k * 2 + 1) * s.C + c];
-  }
+  double s1, s2;
+  sum_stripes(partial, stripes, s.C, c, s1, s2);
   const double n = static_cast<double>(s.rows), invstd = a.save_invstd[c];
   const double dgamma = invstd * s2;
   a.dbeta[c] = static_cast<float>(s1);

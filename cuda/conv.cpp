@@ -62,26 +62,10 @@ struct ConvPlan {
   std::array<std::unique_ptr<ConvAlgorithm>, 3> chosen;  // by Direction, found at first use
 };
 
-// Guards the plan cache and the algorithm search (which runs once per shape). On the heap, like
-// the cache, so that it outlives static destruction (cuda::register_cache in cuda/runtime.h).
-std::mutex& plans_mutex() {
-  static auto* mutex = new std::mutex();
-  return *mutex;
-}
-
+// Plans by shape, with the mutex that also guards the algorithm search (once per shape). Emptied
+// by cuda::release_caches() at exit, before cuDNN's teardown (cuda/runtime.h).
 using PlanCache = std::map<ConvKey, std::unique_ptr<ConvPlan>>;
-
-// Emptied by cuda::release_caches() at exit, before cuDNN's teardown (cuda/runtime.h).
-PlanCache& plan_cache() {
-  static PlanCache* cache = [] {
-    cuda::register_cache([] {
-      std::lock_guard lock(plans_mutex());
-      plan_cache().clear();
-    });
-    return new PlanCache();
-  }();
-  return *cache;
-}
+cuda::ReleasedCache<PlanCache>& plan_cache() { return cuda::released_cache<PlanCache>(); }
 
 int to_int(int64_t v, const char* what) {
   REMIX_CHECK(v >= 0 && v <= INT_MAX, "conv2d on CUDA: {} = {} does not fit cuDNN's int", what, v);
@@ -91,8 +75,8 @@ int to_int(int64_t v, const char* what) {
 ConvPlan& plan_for(const Conv2dGeometry& g, DType dtype, Device device) {
   const ConvKey key{device.index, dtype, g.N,        g.H,        g.W,     g.C,    g.K,
                     g.R,          g.S,   g.stride_h, g.stride_w, g.pad_h, g.pad_w};
-  PlanCache& plans = plan_cache();
-  std::lock_guard lock(plans_mutex());
+  PlanCache& plans = plan_cache().map;
+  std::lock_guard lock(plan_cache().mutex);
   std::unique_ptr<ConvPlan>& plan = plans[key];
   if (!plan) {
     auto created = std::make_unique<ConvPlan>();
@@ -224,7 +208,7 @@ void find_backward_filter(cudnnHandle_t h, const ConvPlan& p, ConvAlgorithm& a, 
 // The algorithm of `direction` for this plan, searched with `find` the first time.
 template <class Find>
 const ConvAlgorithm& algorithm(ConvPlan& plan, Direction direction, Find find) {
-  std::lock_guard lock(plans_mutex());
+  std::lock_guard lock(plan_cache().mutex);
   std::unique_ptr<ConvAlgorithm>& slot = plan.chosen[direction];
   if (!slot) {
     auto chosen = std::make_unique<ConvAlgorithm>();

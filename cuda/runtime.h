@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <string>
 
 #include "tensor/device.h"
@@ -65,6 +66,26 @@ void set_device(Device device);
 // teardown, and crash there.) Programs may call release_caches() themselves before they return.
 void register_cache(void (*release)());
 void release_caches();
+
+// A cache of cuDNN objects (a map) with its mutex, registered with register_cache on first use
+// and emptied by release_caches(). On the heap, so that static destruction never reaches it.
+template <class Map>
+struct ReleasedCache {
+  std::mutex mutex;
+  Map map;
+};
+template <class Map>
+ReleasedCache<Map>& released_cache() {
+  static ReleasedCache<Map>* cache = [] {
+    register_cache([] {
+      ReleasedCache<Map>& c = released_cache<Map>();
+      std::lock_guard lock(c.mutex);
+      c.map.clear();
+    });
+    return new ReleasedCache<Map>();
+  }();
+  return *cache;
+}
 
 // --- caching allocator: blocks are kept after free and reused for requests of the same
 // rounded size; cudaMalloc is called only when no cached block fits, and on failure the cache is
