@@ -50,26 +50,9 @@ std::shared_ptr<const nn::LrSchedule> build_schedule(const TrainConfig& config) 
   return std::make_shared<nn::WarmupSchedule>(main, config.warmup, config.lr);
 }
 
-augment::AugmentOptions augment_options(const TrainConfig& config) {
-  augment::AugmentOptions options;
-  options.cutout_size = config.cutout_size;
-  options.mixup_alpha = config.mixup_alpha;
-  options.cutmix_beta = config.cutmix_beta;
-  options.cutmix_prob = config.cutmix_prob;
-  options.rm_alpha = config.rm_alpha;
-  options.rm_omega = config.rm_omega;
-  options.rm_interpolation = augment::interpolation_from_name(config.rm_interp);
-  options.rm_resize = config.rm_rs;
-  options.rm_history = config.rm_hs;
-  options.rm_consistency = config.rm_cl;
-  options.rm_shared_head = config.rm_shared_head;
-  options.rm_reset_each_epoch = !config.rm_keep_history;
-  return options;
-}
-
 std::unique_ptr<augment::BatchAugmentation> build_augmentation(const TrainConfig& config,
                                                                int64_t num_classes) {
-  augment::AugmentOptions options = augment_options(config);
+  augment::AugmentOptions options = config.augment;
   options.num_classes = num_classes;
   return augment::make_augmentation(config.aug, options);
 }

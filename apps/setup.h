@@ -25,7 +25,6 @@ std::shared_ptr<nn::Classifier> build_model(const TrainConfig& config, int64_t n
 std::unique_ptr<nn::Optimizer> build_optimizer(const TrainConfig& config,
                                                const nn::Classifier& model);
 std::shared_ptr<const nn::LrSchedule> build_schedule(const TrainConfig& config);
-augment::AugmentOptions augment_options(const TrainConfig& config);
 std::unique_ptr<augment::BatchAugmentation> build_augmentation(const TrainConfig& config,
                                                                int64_t num_classes);
 

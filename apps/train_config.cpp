@@ -7,33 +7,34 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <variant>
 
-#include "apps/option_range.h"
 #include "augment/registry.h"
 #include "nn/json_guard.h"
 #include "nn/models/models.h"
+#include "nn/option_range.h"
 #include "tensor/backend.h"
 
 namespace remix::app {
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     TrainConfig, model, pyramid_depth, pyramid_alpha, data, synthetic_train, synthetic_test,
-    crop_flip, aug, cutout_size, mixup_alpha, cutmix_beta, cutmix_prob, rm_alpha, rm_omega,
-    rm_interp, rm_rs, rm_hs, rm_cl, rm_shared_head, rm_keep_history, epochs, batch_size, lr,
-    momentum, wd, nesterov, optimizer, schedule, milestones, gamma, warmup, label_smoothing, device,
-    precision, seed, threads, compute_threads, out, log_every, max_steps_per_epoch)
+    crop_flip, aug, augment, epochs, batch_size, lr, momentum, wd, nesterov, optimizer, schedule,
+    milestones, gamma, warmup, label_smoothing, device, precision, seed, threads, compute_threads,
+    out, log_every, max_steps_per_epoch)
 
 namespace {
+
+// Overloaded lambdas for std::visit.
+template <class... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
 
 // The range of every numeric setting: shown by --help, checked by resolve_config().
 constexpr OptionRange kPyramidDepth = integer_range(0, 1000);
 constexpr OptionRange kPyramidAlpha = real_range(0, 1000, false, false);
 constexpr OptionRange kSyntheticImages = integer_range(1, 1'000'000);
-constexpr OptionRange kCutoutSize = integer_range(1, 1024);
-constexpr OptionRange kBetaParameter = real_range(0, 1000, true, false);
-constexpr OptionRange kProbability = real_range(0, 1, false, false);
-constexpr OptionRange kRmAlpha = real_range(0, 1, true, false);
-constexpr OptionRange kRmOmega = real_range(0, 1000, false, false);
 constexpr OptionRange kEpochs = integer_range(1, 100'000);
 constexpr OptionRange kBatchSize = integer_range(1, 65'536);
 constexpr OptionRange kLearningRate = real_range(0, 100, true, false);
@@ -92,44 +93,35 @@ void add_model_and_data_options(CLI::App& app, TrainConfig& c) {
                "Random crop (4-pixel padding) and flip of training images (default: on)");
 }
 
+// One augmentation setting as an option, from its declaration in augment/options.cpp.
+void add_augment_setting(CLI::App& app, augment::AugmentOptions& options,
+                         const augment::AugmentSetting& s) {
+  const std::string flag = augment::flag_of(s);
+  const auto number = [&](auto field) {
+    app.add_option(flag, options.*field, with_range(s.help, s.range))->capture_default_str();
+  };
+  const auto on_off = [&](bool augment::AugmentOptions::*field) {
+    const std::string names = s.off_flag.empty() ? flag : flag + ",!" + s.off_flag;
+    const bool on = augment::AugmentOptions{}.*field;
+    app.add_flag(names, options.*field, fmt::format("{} (default: {})", s.help, on ? "on" : "off"));
+  };
+  const auto interpolation = [&](Interpolation augment::AugmentOptions::*field) {
+    const auto set = [&options, field](const std::string& name) {
+      options.*field = augment::interpolation_from_name(name);
+    };
+    app.add_option_function<std::string>(flag, set, s.help)
+        ->check(CLI::IsMember({"nearest", "bilinear"}))
+        ->default_str(augment::interpolation_name(options.*field));
+  };
+  std::visit(Overloaded{number, on_off, interpolation}, s.field);
+}
+
 void add_augmentation_options(CLI::App& app, TrainConfig& c) {
   app.add_option("--aug", c.aug, augmentation_help())
       ->check(CLI::IsMember(augment::augmentation_names()))
       ->capture_default_str();
-  app.add_option("--cutout-size", c.cutout_size,
-                 with_range("Cutout: side of the erased square (pixels)", kCutoutSize))
-      ->capture_default_str();
-  app.add_option("--mixup-alpha", c.mixup_alpha,
-                 with_range("Mixup: lam ~ Beta(alpha, alpha)", kBetaParameter))
-      ->capture_default_str();
-  app.add_option("--cutmix-beta", c.cutmix_beta,
-                 with_range("CutMix: lam ~ Beta(beta, beta)", kBetaParameter))
-      ->capture_default_str();
-  app.add_option("--cutmix-prob", c.cutmix_prob,
-                 with_range("CutMix: probability of mixing a batch", kProbability))
-      ->capture_default_str();
-  app.add_option("--rm-alpha", c.rm_alpha,
-                 with_range("RecursiveMix: largest area ratio of the box", kRmAlpha))
-      ->capture_default_str();
-  app.add_option("--rm-omega", c.rm_omega,
-                 with_range("RecursiveMix: weight of the consistency loss", kRmOmega))
-      ->capture_default_str();
-  app.add_option("--rm-interp", c.rm_interp, "RecursiveMix: resize of the historical batch")
-      ->check(CLI::IsMember({"nearest", "bilinear"}))
-      ->capture_default_str();
-  app.add_flag("--rm-rs,!--rm-no-rs", c.rm_rs,
-               "RecursiveMix: resize the whole historical image into the box; --rm-no-rs cuts "
-               "the box region as CutMix does (default: on)");
-  app.add_flag("--rm-hs,!--rm-no-hs", c.rm_hs,
-               "RecursiveMix: paste from the previous step's batch; --rm-no-hs pastes from a "
-               "shuffled copy of the current batch (default: on)");
-  app.add_flag("--rm-cl,!--rm-no-cl", c.rm_cl,
-               "RecursiveMix: the ROI consistency loss (default: on)");
-  app.add_flag("--rm-shared-head", c.rm_shared_head,
-               "RecursiveMix: the ROI head shares fc instead of its own fc_roi (default: off)");
-  app.add_flag("--rm-keep-history", c.rm_keep_history,
-               "RecursiveMix: keep the history across epochs instead of resetting it at each "
-               "epoch start as the reference does (default: off)");
+  for (const augment::AugmentSetting& setting : augment::augment_settings())
+    add_augment_setting(app, c.augment, setting);
 }
 
 void add_optimisation_options(CLI::App& app, TrainConfig& c) {
@@ -220,15 +212,6 @@ void check_ranges(const TrainConfig& c) {
                 fmt::join(c.milestones, ","));
 }
 
-void check_augmentation_ranges(const TrainConfig& c) {
-  check_in_range("--cutout-size", c.cutout_size, kCutoutSize);
-  check_in_range("--mixup-alpha", c.mixup_alpha, kBetaParameter);
-  check_in_range("--cutmix-beta", c.cutmix_beta, kBetaParameter);
-  check_in_range("--cutmix-prob", c.cutmix_prob, kProbability);
-  check_in_range("--rm-alpha", c.rm_alpha, kRmAlpha);
-  check_in_range("--rm-omega", c.rm_omega, kRmOmega);
-}
-
 void check_names(const TrainConfig& c) {
   const auto& models = nn::model_names();
   REMIX_CHECK(std::find(models.begin(), models.end(), c.model) != models.end(),
@@ -240,8 +223,6 @@ void check_names(const TrainConfig& c) {
               "--optimizer must be sgd or adamw, got '{}'", c.optimizer);
   REMIX_CHECK(c.schedule == "cosine" || c.schedule == "multistep",
               "--schedule must be cosine or multistep, got '{}'", c.schedule);
-  REMIX_CHECK(c.rm_interp == "nearest" || c.rm_interp == "bilinear",
-              "--rm-interp must be nearest or bilinear, got '{}'", c.rm_interp);
 }
 
 void resolve_device_and_precision(TrainConfig& c) {
@@ -275,6 +256,60 @@ bool same_value(const nlohmann::json& a, const nlohmann::json& b) {
   if (a_negative || b_negative)
     return a_negative == b_negative && a.get<int64_t>() == b.get<int64_t>();
   return a.get<uint64_t>() == b.get<uint64_t>();
+}
+
+// Every key of `json` is a setting of `known` (the defaults written out, nested objects
+// included), and integer settings hold whole numbers: converting a fraction would cut it, and
+// one beyond the integer's range is undefined behaviour (the milestones are the one list).
+void check_keys_and_numbers(const nlohmann::json& json, const nlohmann::json& known,
+                            const std::string& prefix) {
+  for (const auto& [key, value] : json.items()) {
+    const std::string name = prefix + key;
+    REMIX_CHECK(known.contains(key), "unknown training setting '{}' in the config", name);
+    if (known[key].is_object()) {
+      REMIX_CHECK(value.is_object(), "training setting '{}' must be an object of settings, got {}",
+                  name, value.dump());
+      check_keys_and_numbers(value, known[key], name + ".");
+      continue;
+    }
+    const bool wants_integers = known[key].is_number_integer() || known[key].is_array();
+    const bool integers = value.is_array()
+                              ? std::all_of(value.begin(), value.end(),
+                                            [](const auto& v) { return v.is_number_integer(); })
+                              : value.is_number_integer();
+    REMIX_CHECK(!wants_integers || integers, "training setting '{}' must be {}, got {}", name,
+                value.is_array() ? "a list of whole numbers" : "a whole number", value.dump());
+  }
+}
+
+// A number that does not fit its setting's type converts silently (-1 into the unsigned seed,
+// 2.5 into the integer epochs, 1e10 into the int thread count): writing the config back shows it.
+void check_read_back(const nlohmann::json& json, const nlohmann::json& read_back,
+                     const std::string& prefix) {
+  for (const auto& [key, value] : json.items()) {
+    if (value.is_object()) {
+      check_read_back(value, read_back[key], prefix + key + ".");
+      continue;
+    }
+    REMIX_CHECK(same_value(read_back[key], value),
+                "training setting '{}' cannot be {} (read as {})", prefix + key, value.dump(),
+                read_back[key].dump());
+  }
+}
+
+// Configs written before the augmentation settings moved into their "augment" object hold them
+// at the top level; they are read as if nested, so that older runs still resume.
+nlohmann::json with_augment_settings_nested(nlohmann::json json) {
+  if (json.contains("augment") && !json["augment"].is_object()) return json;  // refused later
+  for (const augment::AugmentSetting& setting : augment::augment_settings()) {
+    if (!json.contains(setting.key)) continue;
+    REMIX_CHECK(!json.contains("augment") || !json["augment"].contains(setting.key),
+                "training setting '{}' is given twice: at the top level and in \"augment\"",
+                setting.key);
+    json["augment"][setting.key] = json[setting.key];
+    json.erase(setting.key);
+  }
+  return json;
 }
 
 std::string data_label(const std::string& data) {
@@ -315,7 +350,7 @@ void add_train_options(CLI::App& app, TrainConfig& config) {
 void resolve_config(TrainConfig& c) {
   check_names(c);
   check_ranges(c);
-  check_augmentation_ranges(c);
+  augment::check_settings(c.augment);
   resolve_device_and_precision(c);
   if (c.schedule == "multistep" && c.milestones.empty()) {
     c.milestones = {c.epochs / 2, c.epochs * 3 / 4};
@@ -335,33 +370,15 @@ nlohmann::json to_json(const TrainConfig& config) {
 TrainConfig config_from_json(const nlohmann::json& json) {
   REMIX_CHECK(json.is_object(), "a training config must be a JSON object, got {}",
               json.type_name());
-  const nlohmann::json known = to_json(TrainConfig{});
-  for (const auto& [key, value] : json.items()) {
-    REMIX_CHECK(known.contains(key), "unknown training setting '{}' in the config", key);
-    // Converting a fraction to an integer setting would cut it, and one beyond the integer's
-    // range is undefined behaviour: whole numbers only (the milestones are the one list).
-    const bool wants_integers = known[key].is_number_integer() || known[key].is_array();
-    const bool integers = value.is_array()
-                              ? std::all_of(value.begin(), value.end(),
-                                            [](const auto& v) { return v.is_number_integer(); })
-                              : value.is_number_integer();
-    REMIX_CHECK(!wants_integers || integers, "training setting '{}' must be {}, got {}", key,
-                value.is_array() ? "a list of whole numbers" : "a whole number", value.dump());
-  }
+  const nlohmann::json settings = with_augment_settings_nested(json);
+  check_keys_and_numbers(settings, to_json(TrainConfig{}), "");
   TrainConfig config;
   try {
-    config = json.get<TrainConfig>();
+    config = settings.get<TrainConfig>();
   } catch (const nlohmann::json::exception& e) {
     throw_error(fmt::format("a training setting has the wrong type: {}", e.what()));
   }
-  // A number that does not fit its setting's type converts silently (-1 into the unsigned
-  // seed, 2.5 into the integer epochs, 1e10 into the int thread count): writing the config
-  // back shows it.
-  const nlohmann::json read_back = to_json(config);
-  for (const auto& [key, value] : json.items())
-    REMIX_CHECK(same_value(read_back[key], value),
-                "training setting '{}' cannot be {} (read as {})", key, value.dump(),
-                read_back[key].dump());
+  check_read_back(settings, to_json(config), "");
   return config;
 }
 

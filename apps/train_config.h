@@ -19,8 +19,6 @@
 
 namespace remix::app {
 
-inline const augment::AugmentOptions kAugmentDefaults{};
-
 struct TrainConfig {
   // Model (nn/models/models.h).
   std::string model = "resnet20";
@@ -31,20 +29,10 @@ struct TrainConfig {
   int64_t synthetic_train = 10000;
   int64_t synthetic_test = 2000;
   bool crop_flip = true;  // random crop (4-pixel padding) and flip of training images
-  // Batch augmentation (augment/registry.h) and its parameters; the defaults are augment's.
+  // Batch augmentation (augment/registry.h) and its settings, declared in augment/options.h:
+  // --help, config.json (its "augment" object) and their range checks follow that declaration.
   std::string aug = "none";
-  int64_t cutout_size = kAugmentDefaults.cutout_size;
-  double mixup_alpha = kAugmentDefaults.mixup_alpha;
-  double cutmix_beta = kAugmentDefaults.cutmix_beta;
-  double cutmix_prob = kAugmentDefaults.cutmix_prob;
-  double rm_alpha = kAugmentDefaults.rm_alpha;
-  double rm_omega = kAugmentDefaults.rm_omega;
-  std::string rm_interp = augment::interpolation_name(kAugmentDefaults.rm_interpolation);
-  bool rm_rs = kAugmentDefaults.rm_resize;       // resize the whole historical image into the box
-  bool rm_hs = kAugmentDefaults.rm_history;      // paste from the previous step's batch
-  bool rm_cl = kAugmentDefaults.rm_consistency;  // the ROI consistency loss
-  bool rm_shared_head = kAugmentDefaults.rm_shared_head;         // the ROI head uses fc, not fc_roi
-  bool rm_keep_history = !kAugmentDefaults.rm_reset_each_epoch;  // the reference resets it
+  augment::AugmentOptions augment;
   // Optimisation.
   int64_t epochs = 200;
   int64_t batch_size = 128;

@@ -79,7 +79,7 @@ class RecursiveMix : public BatchAugmentation {
   }
 
   void start_epoch() override {
-    if (options_.rm_reset_each_epoch) forget();
+    if (!options_.rm_keep_history) forget();
   }
 
   nn::NamedTensors state() const override {

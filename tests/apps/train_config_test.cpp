@@ -40,13 +40,13 @@ TEST(TrainConfig, CommandLineSetsValuesListsAndNegatedFlags) {
   EXPECT_EQ(c.model, "resnet56");
   EXPECT_EQ(c.lr, 0.05);
   EXPECT_EQ(c.milestones, (std::vector<int64_t>{3, 6}));
-  EXPECT_FALSE(c.rm_rs);
-  EXPECT_TRUE(c.rm_hs);
-  EXPECT_FALSE(c.rm_cl);
+  EXPECT_FALSE(c.augment.rm_resize);
+  EXPECT_TRUE(c.augment.rm_history);
+  EXPECT_FALSE(c.augment.rm_consistency);
   EXPECT_FALSE(c.crop_flip);
   EXPECT_TRUE(c.nesterov);
   EXPECT_EQ(c.aug, "rm");
-  EXPECT_EQ(c.rm_interp, "bilinear");
+  EXPECT_EQ(c.augment.rm_interpolation, Interpolation::bilinear);
 }
 
 TEST(TrainConfig, CommandLineRejectsUnknownNames) {
@@ -189,7 +189,7 @@ TEST(TrainConfig, JsonRoundTripKeepsEverySetting) {
   const TrainConfig back = config_from_json(to_json(c));
   EXPECT_EQ(to_json(back), to_json(c));
   EXPECT_EQ(back.seed, 12345678901u);
-  EXPECT_FALSE(back.rm_hs);
+  EXPECT_FALSE(back.augment.rm_history);
 }
 
 TEST(TrainConfig, JsonRejectsUnknownKeysAndWrongTypes) {
@@ -219,6 +219,78 @@ TEST(TrainConfig, JsonRefusesNumbersThatDoNotFitTheirSetting) {
       EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
     }
   }
+}
+
+TEST(TrainConfig, EveryAugmentationSettingIsAnOptionNamedByItsDeclaration) {
+  CLI::App app;
+  TrainConfig defaults;
+  add_train_options(app, defaults);
+  const std::string help = app.help();
+  for (const augment::AugmentSetting& setting : augment::augment_settings()) {
+    SCOPED_TRACE(setting.key);
+    EXPECT_NE(help.find(augment::flag_of(setting)), std::string::npos);
+    EXPECT_NE(help.find(setting.help), std::string::npos);
+    if (!setting.off_flag.empty()) {
+      EXPECT_NE(help.find(setting.off_flag), std::string::npos);
+    }
+    if (setting.range.max > setting.range.min) {
+      EXPECT_NE(help.find(setting.help + " " + setting.range.text()), std::string::npos);
+    }
+  }
+  const TrainConfig c = parse({"--cutout-size", "8", "--rm-omega", "0.25", "--rm-keep-history",
+                               "--rm-shared-head", "--rm-no-hs", "--rm-interp", "bilinear"});
+  EXPECT_EQ(c.augment.cutout_size, 8);
+  EXPECT_EQ(c.augment.rm_omega, 0.25);
+  EXPECT_TRUE(c.augment.rm_keep_history);
+  EXPECT_TRUE(c.augment.rm_shared_head);
+  EXPECT_FALSE(c.augment.rm_history);
+  EXPECT_EQ(c.augment.rm_interpolation, Interpolation::bilinear);
+  EXPECT_THROW(parse({"--rm-interp", "cubic"}), CLI::ValidationError);
+}
+
+TEST(TrainConfig, JsonHoldsTheAugmentationSettingsInTheirOwnObject) {
+  TrainConfig c;
+  c.augment.rm_omega = 0.1;
+  c.augment.rm_interpolation = Interpolation::bilinear;
+  const nlohmann::json j = to_json(c);
+  EXPECT_FALSE(j.contains("rm_omega"));
+  ASSERT_TRUE(j.contains("augment"));
+  EXPECT_EQ(j["augment"].size(), augment::augment_settings().size());
+  EXPECT_EQ(j["augment"]["rm_omega"], 0.1);
+  EXPECT_EQ(j["augment"]["rm_interp"], "bilinear");
+  const TrainConfig back = config_from_json(j);
+  EXPECT_EQ(back.augment.rm_omega, 0.1);
+  EXPECT_EQ(back.augment.rm_interpolation, Interpolation::bilinear);
+}
+
+TEST(TrainConfig, JsonFromBeforeTheAugmentObjectStillReads) {
+  const TrainConfig c = config_from_json(
+      nlohmann::json::parse(R"({"epochs": 3, "rm_omega": 0.2, "rm_rs": false, "rm_interp": "bilinear"})"));
+  EXPECT_EQ(c.epochs, 3);
+  EXPECT_EQ(c.augment.rm_omega, 0.2);
+  EXPECT_FALSE(c.augment.rm_resize);
+  EXPECT_EQ(c.augment.rm_interpolation, Interpolation::bilinear);
+}
+
+TEST(TrainConfig, JsonChecksTheAugmentationSettingsLikeTheOthers) {
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"augment": {"cutout_sise": 8}})", "unknown training setting 'augment.cutout_sise'"},
+      {R"({"augment": {"cutout_size": 2.5}})", "'augment.cutout_size' must be a whole number"},
+      {R"({"augment": 3})", "'augment' must be an object of settings, got 3"},
+      {R"({"augment": {"rm_interp": "cubic"}})", "unknown interpolation \"cubic\""},
+      {R"({"rm_alpha": 0.3, "augment": {"rm_alpha": 0.4}})", "'rm_alpha' is given twice"}};
+  for (const auto& [text, expected] : cases) {
+    SCOPED_TRACE(text);
+    try {
+      config_from_json(nlohmann::json::parse(text));
+      ADD_FAILURE() << "accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+    }
+  }
+  TrainConfig c = config_from_json(nlohmann::json::parse(R"({"augment": {"rm_omega": -1}})"));
+  c.device = "cpu";
+  EXPECT_TRUE(resolve_fails_with(c, "--rm-omega must be in [0, 1000], got -1"));
 }
 
 TEST(TrainConfig, AConfigFileNestedTooDeepIsRefusedBeforeParsing) {

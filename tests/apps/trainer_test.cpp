@@ -76,8 +76,10 @@ TEST_F(RecursiveMixRun, WritesTheConfigAndTheMetrics) {
   const nlohmann::json config = nlohmann::json::parse(config_file);
   EXPECT_EQ(config, to_json(*config_));
   for (const char* key : {"model", "aug", "lr", "epochs", "batch_size", "device", "precision",
-                          "seed", "rm_alpha", "rm_omega", "milestones"})
+                          "seed", "augment", "milestones"})
     EXPECT_TRUE(config.contains(key)) << key;
+  for (const char* key : {"rm_alpha", "rm_omega", "rm_cl"})
+    EXPECT_TRUE(config["augment"].contains(key)) << key;
 
   std::ifstream metrics_file(metrics_path(*config_));
   int64_t lines = 0;

@@ -119,7 +119,7 @@ TEST(RecursiveMix, LeavesABatchLargerThanTheHistoryUnmixed) {
 TEST(RecursiveMix, ForgetsTheHistoryAtAnEpochStartUnlessTheResetIsOff) {
   for (bool reset : {true, false}) {
     AugmentOptions options;
-    options.rm_reset_each_epoch = reset;
+    options.rm_keep_history = !reset;
     const auto rm = make_augmentation("rm", options);
     Generator gen(11);
     first_step(*rm, 1, gen);

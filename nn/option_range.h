@@ -1,13 +1,13 @@
-// OptionRange: the values a numeric setting of remix-train accepts. One constant per setting
-// (in train_config.cpp) feeds both the --help text and the check of resolve_config(), so that
-// what --help promises is what is enforced, whether the value came from the command line or
-// from a run's config.json.
+// OptionRange: the values a numeric setting accepts. One constant per setting (remix-train's in
+// apps/train_config.cpp, the augmentations' in augment/options.cpp) feeds both the --help text
+// and the check of the value, so that what --help promises is what is enforced, whether the
+// value came from the command line or from a run's config.json.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
-namespace remix::app {
+namespace remix {
 
 struct OptionRange {
   double min = 0, max = 0;
@@ -39,4 +39,4 @@ inline void check_in_range(const std::string& option, int value, const OptionRan
   check_in_range(option, int64_t{value}, range);
 }
 
-}  // namespace remix::app
+}  // namespace remix

@@ -1,11 +1,11 @@
 // Ranges of numeric settings: help text and checks (see option_range.h).
-#include "apps/option_range.h"
+#include "nn/option_range.h"
 
 #include <fmt/format.h>
 
 #include "tensor/check.h"
 
-namespace remix::app {
+namespace remix {
 
 bool OptionRange::contains(double value) const {
   const bool above_min = min_open ? value > min : value >= min;
@@ -36,4 +36,4 @@ void check_in_range(const std::string& option, int64_t value, const OptionRange&
   REMIX_CHECK(inside, "{} must be in {}, got {}", option, range.text(), value);
 }
 
-}  // namespace remix::app
+}  // namespace remix
