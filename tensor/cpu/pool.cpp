@@ -9,7 +9,8 @@
 // - Average pooling follows count_include_pad=True: the divisor is the window clipped to the
 //   padded input, (hend - hstart) * (wend - wstart) with hend = min(hstart + R, H + pad_h), while
 //   the sum runs over the cells inside the input.
-// Channels are the innermost loop everywhere, so the per-pixel work vectorises over C.
+// Channels are the innermost loop everywhere, so the per-pixel work vectorises over C; the
+// definitions, one element at a time, are in reference_pooling.cpp.
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -17,6 +18,7 @@
 
 #include "tensor/cpu/cpu_backend.h"
 #include "tensor/cpu/parallel.h"
+#include "tensor/cpu/reference.h"
 
 namespace remix {
 namespace {
@@ -44,6 +46,7 @@ void CpuBackend::max_pool2d_forward(const Tensor& x, const PoolGeometry& g, Tens
   check_f32(x, "x");
   const float* xp = x.data<float>();
   float* yp = y.data<float>();
+  if (cpu::reference_kernels_enabled()) return cpu::reference::max_pool2d_forward(xp, g, yp);
   const int64_t C = g.C;
 #pragma omp parallel for collapse(2) schedule(static) if (x.numel() >= cpu::kParallelThreshold)
   for (int64_t n = 0; n < g.N; ++n) {
@@ -72,6 +75,8 @@ void CpuBackend::max_pool2d_backward(const Tensor& dy, const Tensor& x, const Te
   const float* dyp = dy.data<float>();
   const float* xp = x.data<float>();
   float* dxp = dx.data<float>();
+  if (cpu::reference_kernels_enabled())
+    return cpu::reference::max_pool2d_backward(dyp, xp, g, dxp);
   const int64_t C = g.C;
   // y is not needed: the maximum is found again from x. Windows overlap, so one thread owns one
   // whole image.
@@ -114,6 +119,7 @@ void CpuBackend::avg_pool2d_forward(const Tensor& x, const PoolGeometry& g, Tens
   check_f32(x, "x");
   const float* xp = x.data<float>();
   float* yp = y.data<float>();
+  if (cpu::reference_kernels_enabled()) return cpu::reference::avg_pool2d_forward(xp, g, yp);
   const int64_t C = g.C;
 #pragma omp parallel for collapse(2) schedule(static) if (x.numel() >= cpu::kParallelThreshold)
   for (int64_t n = 0; n < g.N; ++n) {
@@ -141,6 +147,7 @@ void CpuBackend::avg_pool2d_backward(const Tensor& dy, const PoolGeometry& g, Te
   check_f32(dy, "dy");
   const float* dyp = dy.data<float>();
   float* dxp = dx.data<float>();
+  if (cpu::reference_kernels_enabled()) return cpu::reference::avg_pool2d_backward(dyp, g, dxp);
   const int64_t C = g.C;
   // Every cell of a window receives dy / divisor; windows overlap, so one thread per image.
 #pragma omp parallel for schedule(static) if (dx.numel() >= cpu::kParallelThreshold)

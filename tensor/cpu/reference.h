@@ -5,8 +5,9 @@
 // The backend runs these loops instead of its optimised kernels when REMIX_CPU_REFERENCE=1
 // is set in the environment, or after set_reference_kernels(true). They are slow (no blocking,
 // no SIMD, one thread) but compute the same results up to the order of floating-point sums.
-// Pooling (pool.cpp), ROI-Align (roi_align.cpp) and the elementwise kernels have no separate
-// fast version: their loops are the definitions already, channels innermost.
+// Convolution, GEMM and batch norm are in reference.cpp; pooling and ROI-Align in
+// reference_pooling.cpp. The elementwise kernels have no separate fast version: each is one
+// formula per element (tensor/cpu/elementwise.cpp).
 #pragma once
 
 #include "tensor/backend.h"
@@ -36,6 +37,23 @@ void sgemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, 
 void batch_norm_forward_training(const BatchNormForward& args);
 void batch_norm_forward_inference(const BatchNormForward& args);
 void batch_norm_backward(const BatchNormBackward& args);
+
+// Max pooling: y[n,p,q,c] = max over the taps (r, s) inside the input of
+// x[n, p*sh - ph + r, q*sw - pw + s, c] (NaN wins); dx receives dy at the first maximum.
+void max_pool2d_forward(const float* x, const PoolGeometry& g, float* y);
+void max_pool2d_backward(const float* dy, const float* x, const PoolGeometry& g, float* dx);
+// Average pooling, count_include_pad: y = (sum over the taps inside the input) / (taps inside
+// the padded input); dx receives dy / divisor at every tap.
+void avg_pool2d_forward(const float* x, const PoolGeometry& g, float* y);
+void avg_pool2d_backward(const float* dy, const PoolGeometry& g, float* dx);
+
+// ROI-Align as tensor/backend.h defines it, box n pooling image n of the N x H x W x C map:
+// y[n,ph,pw,c] = mean over the bin's sample grid of bilinear(x[n,:,:,c], sample); the backward
+// pass sends dy times each sample's bilinear weights back to its four pixels.
+void roi_align_forward(const float* x, const float* boxes, const RoiAlignParams& p, int64_t N,
+                       int64_t H, int64_t W, int64_t C, float* y);
+void roi_align_backward(const float* dy, const float* boxes, const RoiAlignParams& p, int64_t N,
+                        int64_t H, int64_t W, int64_t C, float* dx);
 
 }  // namespace reference
 }  // namespace remix::cpu

@@ -8,6 +8,7 @@
 // with grid = sampling_ratio, or ceil(roi size / out size) when sampling_ratio <= 0. A sample
 // further than one pixel outside the map counts as 0; one inside that margin is clamped to it.
 // The backward pass sends dy / count back to the same four pixels with the same weights.
+// The definition, one output element at a time, is in reference_pooling.cpp.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -15,6 +16,7 @@
 
 #include "tensor/cpu/cpu_backend.h"
 #include "tensor/cpu/parallel.h"
+#include "tensor/cpu/reference.h"
 
 namespace remix {
 namespace {
@@ -107,6 +109,8 @@ void CpuBackend::roi_align_forward(const Tensor& x, const Tensor& boxes, const R
   const float* xp = x.data<float>();
   const float* bp = boxes.data<float>();
   float* yp = y.data<float>();
+  if (cpu::reference_kernels_enabled())
+    return cpu::reference::roi_align_forward(xp, bp, p, N, H, W, C, yp);
 #pragma omp parallel if (x.numel() >= cpu::kParallelThreshold)
   {
     std::vector<Sample> samples;
@@ -137,6 +141,8 @@ void CpuBackend::roi_align_backward(const Tensor& dy, const Tensor& boxes, const
   const float* dyp = dy.data<float>();
   const float* bp = boxes.data<float>();
   float* dxp = dx.data<float>();
+  if (cpu::reference_kernels_enabled())
+    return cpu::reference::roi_align_backward(dyp, bp, p, N, H, W, C, dxp);
   // Box n only touches image n, so images are independent and go to different threads.
 #pragma omp parallel if (dx.numel() >= cpu::kParallelThreshold)
   {

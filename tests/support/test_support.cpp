@@ -58,17 +58,20 @@ bool gpu_required() {
 }
 
 void CpuKernelTest::SetUp() {
+  reference_before_ = cpu::reference_kernels_enabled();
   if (GetParam() == "reference") {
     cpu::set_reference_kernels(true);
     return;
   }
+  cpu::set_reference_kernels(false);  // whatever REMIX_CPU_REFERENCE says
+  if (GetParam() == "fast") return;
   if (!cpu::sgemm_kernel_supported(GetParam()))
     GTEST_SKIP() << "this CPU cannot run the " << GetParam() << " kernels";
   cpu::set_sgemm_kernel(GetParam());
 }
 
 void CpuKernelTest::TearDown() {
-  cpu::set_reference_kernels(false);
+  cpu::set_reference_kernels(reference_before_);
   cpu::set_sgemm_kernel("auto");
 }
 

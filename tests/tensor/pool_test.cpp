@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <vector>
 
@@ -92,7 +93,12 @@ void expect_pooling_matches(const PoolCase& pc, uint64_t seed) {
   EXPECT_TRUE(all_close(prim::avg_pool2d_backward(dy, g), to_tensor(avg_dx, pc.x)));
 }
 
-TEST(Pool2d, MatchesNaiveLoopsOnOddShapes) {
+// Every test runs on the fast kernel and on the definition in tensor/cpu/reference_pooling.cpp.
+class Pool2d : public testing::CpuKernelTest {};
+INSTANTIATE_TEST_SUITE_P(FastAndReference, Pool2d, testing::kFastAndReferenceKernels,
+                         testing::cpu_kernel_name);
+
+TEST_P(Pool2d, MatchesNaiveLoopsOnOddShapes) {
   const std::vector<PoolCase> cases = {
       {{2, 8, 8, 5}, 3, 3, 2, 2, 1, 1, false},   // the ResNet stem: 3x3, stride 2, padding 1
       {{1, 6, 7, 3}, 2, 2, 2, 2, 0, 0, false},   // 2x2 halving, odd width drops a column
@@ -103,7 +109,7 @@ TEST(Pool2d, MatchesNaiveLoopsOnOddShapes) {
   for (size_t i = 0; i < cases.size(); ++i) expect_pooling_matches(cases[i], 20 + i);
 }
 
-TEST(Pool2d, CeilModeKeepsThePartialLastWindow) {
+TEST_P(Pool2d, CeilModeKeepsThePartialLastWindow) {
   const std::vector<PoolCase> cases = {
       {{2, 6, 6, 3}, 3, 3, 2, 2, 0, 0, true},   // last window covers 2 of its 3 rows
       {{1, 6, 8, 5}, 3, 3, 2, 2, 1, 1, true},   // partial window that includes padding
@@ -122,7 +128,7 @@ TEST(Pool2d, CeilModeKeepsThePartialLastWindow) {
 // avg_pool2d(kernel 2, stride 2, padding 1) of [[1,2,3],[4,5,6],[7,8,9]] in PyTorch:
 // every window is clipped to the padded 5x5 input only, so each divides by 4:
 // [[1/4, (2+3)/4], [(4+7)/4, (5+6+8+9)/4]].
-TEST(Pool2d, AveragePoolingCountsPaddingInTheDivisor) {
+TEST_P(Pool2d, AveragePoolingCountsPaddingInTheDivisor) {
   const Tensor x = Tensor::from_vector<float>({1, 2, 3, 4, 5, 6, 7, 8, 9}, {1, 3, 3, 1});
   const PoolGeometry g = make_pool_geometry(x.shape(), 2, 2, 2, 2, 1, 1, false);
   const Tensor expected = Tensor::from_vector<float>({0.25f, 1.25f, 2.75f, 7.0f}, {1, 2, 2, 1});
@@ -131,7 +137,7 @@ TEST(Pool2d, AveragePoolingCountsPaddingInTheDivisor) {
 
 // With ceil_mode a window may reach past the padded input; that part is not counted:
 // avg_pool2d([1, 2, 3, 4, 5], kernel 2, stride 2, ceil_mode) = [1.5, 3.5, 5 / 1].
-TEST(Pool2d, CeilModeWindowsPastThePaddedInputAreNotCounted) {
+TEST_P(Pool2d, CeilModeWindowsPastThePaddedInputAreNotCounted) {
   const Tensor x = Tensor::from_vector<float>({1, 2, 3, 4, 5}, {1, 1, 5, 1});
   const PoolGeometry g = make_pool_geometry(x.shape(), 1, 2, 1, 2, 0, 0, true);
   EXPECT_TRUE(all_close(prim::avg_pool2d_forward(x, g),
@@ -143,7 +149,7 @@ TEST(Pool2d, CeilModeWindowsPastThePaddedInputAreNotCounted) {
 
 // Ties: the whole gradient of a window goes to its first maximum (row-major order), never to
 // padding, even when every input value is negative.
-TEST(Pool2d, MaxPoolingRoutesTheGradientToTheFirstMaximum) {
+TEST_P(Pool2d, MaxPoolingRoutesTheGradientToTheFirstMaximum) {
   const Tensor x = Tensor::from_vector<float>({-3, -3, -3, -3}, {1, 2, 2, 1});
   const PoolGeometry g = make_pool_geometry(x.shape(), 2, 2, 1, 1, 1, 1, false);  // 3x3 output
   const Tensor y = prim::max_pool2d_forward(x, g);
@@ -153,6 +159,17 @@ TEST(Pool2d, MaxPoolingRoutesTheGradientToTheFirstMaximum) {
   const Tensor expected =
       Tensor::from_vector<float>({1 + 2 + 8 + 16, 4 + 32, 64 + 128, 256}, {1, 2, 2, 1});
   EXPECT_TRUE(all_close(prim::max_pool2d_backward(dy, x, y, g), expected, 0, 0));
+}
+
+// A NaN in a window is its maximum, as in PyTorch, and receives the window's gradient.
+TEST_P(Pool2d, MaxPoolingLetsANanWinAndSendsItTheGradient) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const Tensor x = Tensor::from_vector<float>({1, nan, 5, 2}, {1, 2, 2, 1});
+  const PoolGeometry g = make_pool_geometry(x.shape(), 2, 2, 2, 2, 0, 0, false);  // one window
+  const Tensor y = prim::max_pool2d_forward(x, g);
+  EXPECT_TRUE(std::isnan(y.to_vector<float>()[0]));
+  const Tensor dx = prim::max_pool2d_backward(Tensor::from_vector<float>({3}, {1, 1, 1, 1}), x, y, g);
+  EXPECT_EQ(dx.to_vector<float>(), (std::vector<float>{0, 3, 0, 0}));
 }
 
 }  // namespace

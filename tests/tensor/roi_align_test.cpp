@@ -90,9 +90,14 @@ Reference naive_roi_align(const Tensor& x, const Tensor& boxes, const RoiAlignPa
   return {Tensor::from_vector(y, {N, p.out_h, p.out_w, C}), Tensor::from_vector(dx, x.shape())};
 }
 
+// Every test runs on the fast kernel and on the definition in tensor/cpu/reference_pooling.cpp.
+class RoiAlign : public testing::CpuKernelTest {};
+INSTANTIATE_TEST_SUITE_P(FastAndReference, RoiAlign, testing::kFastAndReferenceKernels,
+                         testing::cpu_kernel_name);
+
 // Features 7 x 6 for a 14 x 12 image (spatial_scale 0.5), one box per image: inside the map,
 // hanging off the top-left, hanging off the bottom-right, and smaller than a feature pixel.
-TEST(RoiAlign, MatchesAnIndependentReference) {
+TEST_P(RoiAlign, MatchesAnIndependentReference) {
   Generator gen(3);
   const Tensor boxes = Tensor::from_vector<float>({2.0f, 3.0f, 9.0f, 11.0f,   //
                                                    -4.0f, -2.5f, 6.0f, 5.0f,  //
@@ -132,7 +137,7 @@ TEST(RoiAlign, MatchesAnIndependentReference) {
 //   (3.75 -> 3, 3.5 -> 3): (3,3) 1; value 18
 // The output is the mean, 59.5 / 4 = 14.875, and a unit dy spreads the summed weights / 4:
 // (2,2) .09375, (2,3) .28125, (3,2) .15625, (3,3) .46875.
-TEST(RoiAlign, MatchesAHandComputedCaseWithClampedSamples) {
+TEST_P(RoiAlign, MatchesAHandComputedCaseWithClampedSamples) {
   std::vector<float> map(16);
   for (int h = 0; h < 4; ++h)
     for (int w = 0; w < 4; ++w) map[h * 4 + w] = float(h * h + w * w);
@@ -151,7 +156,7 @@ TEST(RoiAlign, MatchesAHandComputedCaseWithClampedSamples) {
 }
 
 // Samples more than one pixel outside the map contribute zero, in both directions.
-TEST(RoiAlign, BoxesOutsideTheMapGiveZero) {
+TEST_P(RoiAlign, BoxesOutsideTheMapGiveZero) {
   Generator gen(5);
   const Tensor x = random_tensor({2, 4, 4, 3}, gen);
   const Tensor boxes = Tensor::from_vector<float>({6, 6, 9, 9, -9, -8, -6, -5.5f}, {2, 4});
