@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
+#include "apps/setup.h"
+#include "apps/train_config.h"
 #include "augment/registry.h"
 
 namespace remix::exercises {
@@ -43,8 +47,14 @@ TEST(StripeMixExercise, MixesTheTargetsByTheStripesArea) {
   EXPECT_THROW(stripe_mix(b.images, b.targets, 5, 9, {1, 0}), Error);
 }
 
+// Registered once per process (a second registration of a name is an error).
+void ensure_stripe_mix_registered() {
+  const std::vector<std::string> names = augment::augmentation_names();
+  if (std::find(names.begin(), names.end(), "stripemix") == names.end()) register_stripe_mix();
+}
+
 TEST(StripeMixExercise, IsMadeByNameAndKeepsTargetRowsSummingToOne) {
-  register_stripe_mix();
+  ensure_stripe_mix_registered();
   const auto aug = augment::make_augmentation("stripemix");
   const Batch b = numbered_batch(6, 8, 8, 3, 4);
   Generator gen(3);
@@ -59,6 +69,20 @@ TEST(StripeMixExercise, IsMadeByNameAndKeepsTargetRowsSummingToOne) {
                       t[static_cast<size_t>(i * 4 + 2)] + t[static_cast<size_t>(i * 4 + 3)],
                   1.0, 1e-6);
   }
+}
+
+// The training app needs no change for a new augmentation: its --aug option, --help and
+// build_augmentation() read the registry.
+TEST(StripeMixExercise, RemixTrainTakesItWithNoChangeToTheApp) {
+  ensure_stripe_mix_registered();
+  CLI::App app;
+  app::TrainConfig config;
+  app::add_train_options(app, config);
+  EXPECT_NE(app.help().find("stripemix"), std::string::npos);
+  app.parse(std::vector<std::string>{"stripemix", "--aug"});  // CLI11 takes the words reversed
+  config.device = "cpu";
+  app::resolve_config(config);
+  EXPECT_EQ(app::build_augmentation(config, 4)->name(), "stripemix");
 }
 
 }  // namespace
