@@ -21,7 +21,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     crop_flip, aug, cutout_size, mixup_alpha, cutmix_beta, cutmix_prob, rm_alpha, rm_omega,
     rm_interp, rm_rs, rm_hs, rm_cl, rm_shared_head, rm_keep_history, epochs, batch_size, lr,
     momentum, wd, nesterov, optimizer, schedule, milestones, gamma, warmup, label_smoothing, device,
-    precision, seed, threads, compute_threads, out, log_every, max_steps_per_epoch)
+    precision, seed, threads, compute_threads, out, log_every, max_steps_per_epoch, world_size)
 
 namespace {
 
@@ -329,6 +329,7 @@ void resolve_config(TrainConfig& c) {
 nlohmann::json to_json(const TrainConfig& config) {
   nlohmann::json json;
   to_json(json, config);
+  json["global_batch_size"] = config.world_size * config.batch_size;  // for readers; derived
   return json;
 }
 
