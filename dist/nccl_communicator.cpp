@@ -7,7 +7,7 @@
 // wait for it on the device and the host does not.
 #include <nccl.h>
 
-#include <array>
+#include <cstdlib>
 #include <cstring>
 
 #include "cuda/runtime.h"
@@ -83,6 +83,7 @@ class NcclCommunicator final : public Communicator {
   [[noreturn]] void abort(const std::string& message) override {
     ncclCommAbort(comm_);
     host_->abort(message);
+    std::_Exit(1);  // not reached: the host's abort ends the process
   }
 
  private:
