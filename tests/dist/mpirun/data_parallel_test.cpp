@@ -11,6 +11,7 @@
 // 1e-3 away (measured: 0.05), and two ranks that skip the averaging 0.08: the tolerance tells
 // the runs apart.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -161,6 +162,47 @@ TEST(DataParallel, TwoRanksWithBatchBEndWithTheWeightsOfOneProcessWithBatch2B) {
   EXPECT_TRUE(fs::exists(dir / "two-ranks" / "metrics.jsonl"));
   std::vector<double> done = {1};
   world()->sum(done);  // rank 1 has checked before rank 0 removes the directory
+  if (world()->is_root()) fs::remove_all(dir);
+}
+
+// Ctrl-C on rank 0 alone stops both ranks at the same step (the stop request is reduced); the
+// run resumed from rank 0's checkpoint ends with the weights of an uninterrupted run, and with
+// its metrics up to the order of float sums (the saved running sums are both ranks').
+TEST(DataParallel, AStopOnOneRankStopsBothAndTheResumedRunMatchesAnUninterruptedOne) {
+  const fs::path dir = shared_directory("resume");
+  TrainConfig config = plain_config(dir / "whole", 8);
+  config.epochs = 2;
+  config.max_steps_per_epoch = 6;
+  config.crop_flip = true;
+  const auto run = [&](const fs::path& out, int64_t stop_after_checks, bool resume) {
+    config.out = out.string();
+    TrainerHooks hooks;
+    hooks.out = std::fopen("/dev/null", "w");
+    hooks.make_model = make_plain_net;
+    hooks.communicator = world();
+    int64_t checks = 0;
+    if (stop_after_checks >= 0 && world()->is_root())
+      hooks.stop_requested = [&checks, stop_after_checks] { return ++checks > stop_after_checks; };
+    Trainer trainer(config, hooks);
+    if (resume) trainer.resume(trainer.last_checkpoint());
+    TrainResult result = trainer.run();
+    std::fclose(hooks.out);
+    return std::make_pair(result, trainer.model().named_parameters());
+  };
+  const auto [whole, whole_weights] = run(dir / "whole", -1, false);
+  const auto [stopped, stopped_weights] = run(dir / "parts", 9, false);  // epoch 2, batch 3
+  EXPECT_EQ(stopped.outcome, TrainOutcome::interrupted);
+  EXPECT_EQ(stopped.epochs.size(), 1u);
+  const auto [resumed, resumed_weights] = run(dir / "parts", -1, true);
+  ASSERT_EQ(resumed.outcome, TrainOutcome::finished) << resumed.message;
+  ASSERT_EQ(whole.epochs.size(), 2u);
+  ASSERT_EQ(resumed.epochs.size(), 1u);
+  EXPECT_EQ(largest_difference(resumed_weights, whole_weights), 0.0);
+  EXPECT_NEAR(resumed.epochs[0].train_loss, whole.epochs[1].train_loss, 1e-5);
+  EXPECT_NEAR(resumed.epochs[0].train_top1, whole.epochs[1].train_top1, 1e-9);
+  EXPECT_NEAR(resumed.epochs[0].test_loss, whole.epochs[1].test_loss, 1e-9);
+  std::vector<double> done = {1};
+  world()->sum(done);
   if (world()->is_root()) fs::remove_all(dir);
 }
 
