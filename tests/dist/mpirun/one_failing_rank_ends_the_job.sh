@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# A 2-rank remix-train job whose rank 1 is killed with SIGKILL mid-training must end as a whole
-# (the other rank must not wait forever in a collective): mpirun exits non-zero within 20 s and
-# says which rank died.
-#   killing_one_rank_ends_the_job.sh REMIX_TRAIN "MPIRUN;ARGS;..."
+# A 2-rank remix-train job must end as a whole when one rank fails (the other must not wait
+# forever in a collective), non-zero and with a message:
+#   1. rank 1 killed with SIGKILL mid-training: mpirun ends within 20 s and says which rank died;
+#   2. rank 1 alone meets an error (its data directory is missing) while rank 0 trains: its
+#      message is printed and MPI_Abort ends the job within 20 s.
+#   one_failing_rank_ends_the_job.sh REMIX_TRAIN "MPIRUN;ARGS;..."
 set -euo pipefail
 train=$1
 IFS=';' read -ra mpirun <<< "$2"
@@ -35,4 +37,21 @@ echo "mpirun ended $elapsed s after the kill, exit status $status"
 awk -v e="$elapsed" 'BEGIN { exit !(e <= 20) }' || fail "the job took $elapsed s to end"
 grep -Eiq "signal 9|killed" "$dir/log" || fail "no message says that a rank was killed"
 grep -Ei "signal 9|killed" "$dir/log" | head -3
+
+# 2. Open MPI's MPMD form, "mpirun -np 1 A : -np 1 B": rank 0 and rank 1 get different arguments.
+first=()
+for ((i = 0; i < ${#mpirun[@]}; ++i)); do
+  if [ "${mpirun[i]}" = -np ]; then first+=(-np 1); ((++i)); else first+=("${mpirun[i]}"); fi
+done
+options=(--model resnet20 --synthetic-train 400 --synthetic-test 100 --batch-size 16 --epochs 3
+         --device cpu --threads 1 --compute-threads 1 --out "$dir/error-run")
+status=0
+start=$SECONDS
+timeout 60 "${first[@]}" "$train" "${options[@]}" : -np 1 "$train" "${options[@]}" \
+  --data cifar10:/nonexistent-remix-data > "$dir/log" 2>&1 || status=$?
+echo "a job with an error on rank 1 ended after $((SECONDS - start)) s, exit status $status"
+[ "$status" != 0 ] && [ "$status" != 124 ] || fail "expected a non-zero exit before the timeout"
+((SECONDS - start <= 20)) || fail "the job took $((SECONDS - start)) s to end"
+grep -q "rank 1 of 2: remix-train: error: --data: the cifar10 directory" "$dir/log" \
+  || fail "rank 1's message is missing"
 echo "passed"
