@@ -47,7 +47,7 @@ class Communicator {
   bool is_root() const { return rank() == 0; }
 };
 
-// The process's rank and the job's size as an MPI launcher (mpirun of Open MPI or MPICH, srun)
+// The process's rank and the job's size as an MPI launcher (mpirun of Open MPI or MPICH)
 // announces them in the environment; world_size 1 when not launched by one.
 struct LaunchEnvironment {
   int rank = 0, world_size = 1, local_rank = 0;

@@ -1,9 +1,9 @@
 // The single-process communicator, and reading the launcher's environment (communicator.h).
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
 #include <string>
-
-#include <algorithm>
 
 #include "dist/communicator.h"
 #include "tensor/check.h"
@@ -44,17 +44,17 @@ class SingleProcess final : public Communicator {
 
 }  // namespace
 
-// Open MPI's mpirun sets OMPI_COMM_WORLD_*, PMIx launchers PMIX_RANK, MPICH's Hydra and Slurm's
-// srun PMI_RANK / PMI_SIZE (and Slurm SLURM_PROCID / SLURM_NTASKS, SLURM_LOCALID).
+// Open MPI's mpirun sets OMPI_COMM_WORLD_*, MPICH's Hydra (and srun --mpi=pmi2) PMI_RANK and
+// PMI_SIZE. Slurm's own SLURM_NTASKS is not read: a batch script sets it for every command,
+// also for one started without srun.
 LaunchEnvironment launch_environment() {
   LaunchEnvironment env;
-  const int size = first_integer_variable({"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_NTASKS"});
+  const int size = first_integer_variable({"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"});
   if (size <= 1) return env;
   env.world_size = size;
-  env.rank = std::max(0, first_integer_variable({"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK",
-                                                 "SLURM_PROCID"}));
+  env.rank = std::max(0, first_integer_variable({"OMPI_COMM_WORLD_RANK", "PMI_RANK"}));
   env.local_rank = std::max(0, first_integer_variable({"OMPI_COMM_WORLD_LOCAL_RANK",
-                                                       "MPI_LOCALRANKID", "SLURM_LOCALID"}));
+                                                       "MPI_LOCALRANKID"}));
   REMIX_CHECK(env.rank < env.world_size, "the launcher says rank {} of {} processes", env.rank,
               env.world_size);
   return env;
