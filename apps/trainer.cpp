@@ -96,53 +96,10 @@ void Trainer::reset_sums() {
   sums_ = {Tensor::zeros({1}, DType::f32, device), Tensor::zeros({1}, DType::f32, device), 0};
 }
 
-std::array<double, 4> Trainer::global_sums() const {
-  std::vector<double> sums = {sums_.loss.item(), sums_.correct.item(),
-                              static_cast<double>(sums_.images),
-                              static_cast<double>(session_images_)};
-  comm_->sum(sums);
-  return {sums[0], sums[1], sums[2], sums[3]};
-}
-
-// Rank 0's display redraws on a clock on a terminal: its choice is everyone's, so that all
-// ranks join the collective of show_progress.
-bool Trainer::root_decides(bool root_choice) const {
-  if (comm_->world_size() == 1) return root_choice;
-  std::vector<double> choice = {comm_->is_root() && root_choice ? 1.0 : 0.0};
-  comm_->sum(choice);
-  return choice[0] > 0;
-}
-
-bool Trainer::stop_requested_on_any_rank() const {
-  std::vector<double> stop = {hooks_.stop_requested && hooks_.stop_requested() ? 1.0 : 0.0};
-  comm_->sum(stop);
-  return stop[0] > 0;
-}
-
-// Rank 0's running sums become the sums over all ranks, the others' zero: what rank 0 saves
-// then resumes the epoch's metrics exactly (resume() zeroes them on the other ranks again).
-void Trainer::keep_global_sums_on_rank_0(const std::array<double, 4>& sums) {
-  if (comm_->world_size() == 1) return;
-  const bool root = comm_->is_root();
-  const Device device = input_.device();
-  sums_ = {Tensor::full({1}, root ? sums[0] : 0.0, DType::f32, device),
-           Tensor::full({1}, root ? sums[1] : 0.0, DType::f32, device),
-           root ? static_cast<int64_t>(sums[2]) : 0};
-}
-
-// Per-rank batch norm (as PyTorch DDP) leaves each rank its own running statistics; their mean
-// is what rank 0 saves and every rank evaluates.
-void Trainer::average_batch_norm_statistics() {
-  if (comm_->world_size() == 1) return;
-  std::vector<Tensor> buffers;
-  for (auto& [name, buffer] : model_->named_buffers())
-    if (buffer.dtype() == DType::f32) buffers.push_back(buffer);
-  if (!buffers.empty()) comm_->average(buffers);
-}
-
 // ------------------------------------------------------------------------------- checkpoints
 
 void Trainer::save(bool new_best) const {
+  const nn::NamedTensors other_ranks = other_ranks_augmentation_states();  // on every rank
   if (!comm_->is_root()) return;  // rank 0 writes the run's files
   nn::TrainingProgress progress;
   progress.step = optimizer_->step_count();
@@ -157,6 +114,7 @@ void Trainer::save(bool new_best) const {
   info["aug"] = config_.aug;
   progress.extra = {{"train.loss_sum", sums_.loss}, {"train.correct", sums_.correct}};
   add_with_prefix(progress.extra, augmentation_->state(), "augment.");
+  add_with_prefix(progress.extra, other_ranks, "");
   if (const nn::GradScaler* scaler = step_->grad_scaler())
     add_with_prefix(progress.extra, scaler->state_dict(), "grad_scaler.");
   store_.write(*model_, *optimizer_, progress);
@@ -205,7 +163,10 @@ void Trainer::resume(const std::string& checkpoint_path) {
   sums_.loss = extra_tensor(progress, "train.loss_sum", checkpoint_path).to(device);
   sums_.correct = extra_tensor(progress, "train.correct", checkpoint_path).to(device);
   if (!comm_->is_root()) reset_sums();  // the saved sums are every rank's: rank 0 holds them
-  augmentation_->load_state(with_prefix(progress.extra, "augment.", device));
+  // Each rank its own augmentation state (other_ranks_augmentation_states).
+  const std::string own_state =
+      comm_->is_root() ? "augment." : fmt::format("augment_rank{}.", comm_->rank());
+  augmentation_->load_state(with_prefix(progress.extra, own_state, device));
   const nn::NamedTensors scaler_state = with_prefix(progress.extra, "grad_scaler.", device);
   if (nn::GradScaler* scaler = step_->grad_scaler(); scaler && !scaler_state.empty())
     scaler->load_state_dict(scaler_state);

@@ -26,7 +26,9 @@
 // ranks, so all take it together. Rank 0 alone writes config.json, metrics.jsonl and the
 // checkpoints; the other ranks' hooks.out is where their progress goes (remix-train: nowhere).
 // Before each evaluation the batch-norm running statistics are averaged over the ranks, so that
-// every rank evaluates (its shard of the test set) the model rank 0 saves.
+// every rank evaluates (its shard of the test set) the model rank 0 saves. Rank 0's checkpoints
+// hold every rank's augmentation state (augment_rank<r>.*) and the running sums of all ranks, so
+// resuming with the same number of ranks is exact too.
 #pragma once
 
 #include <array>
@@ -107,7 +109,9 @@ class Trainer {
   void train_batch(const data::Batch& batch);
   bool show_progress(ProgressDisplay& display);  // false when the loss is not finite
   bool finish_epoch(TrainResult& result);        // false when the epoch diverged
-  void save(bool new_best) const;  // a checkpoint of this step: last, and best when new_best
+  // A checkpoint of this step: last, and best when new_best. Every rank calls it (rank 0 writes).
+  void save(bool new_best) const;
+  nn::NamedTensors other_ranks_augmentation_states() const;
   void relink_after_resume(int64_t step);
   void reset_sums();
   // The running sums over every rank: loss, correct, images, this session's images.

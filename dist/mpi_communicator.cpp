@@ -93,6 +93,32 @@ class MpiCommunicator final : public Communicator {
         MPI_Bcast(bytes.data(), static_cast<int>(size), MPI_BYTE, root, MPI_COMM_WORLD));
   }
 
+  // The sizes first (MPI_Gather), then the bytes into one buffer at their offsets (MPI_Gatherv).
+  std::vector<std::vector<uint8_t>> gather(const std::vector<uint8_t>& bytes,
+                                           int root) override {
+    REMIX_CHECK(root >= 0 && root < size_, "gather: root {} is not a rank of {}", root, size_);
+    REMIX_CHECK(bytes.size() <= static_cast<size_t>(INT32_MAX), "gather: {} bytes in one call",
+                bytes.size());
+    const int size = static_cast<int>(bytes.size());
+    const bool at_root = rank_ == root;
+    std::vector<int> sizes(at_root ? static_cast<size_t>(size_) : 0);
+    REMIX_MPI_CHECK(MPI_Gather(&size, 1, MPI_INT, sizes.data(), 1, MPI_INT, root, MPI_COMM_WORLD));
+    std::vector<int> offsets(sizes.size());
+    int64_t total = 0;
+    for (size_t r = 0; r < sizes.size(); ++r) {
+      offsets[r] = static_cast<int>(total);
+      total += sizes[r];
+      REMIX_CHECK(total <= INT32_MAX, "gather: more than {} bytes in all", INT32_MAX);
+    }
+    std::vector<uint8_t> all(static_cast<size_t>(total));
+    REMIX_MPI_CHECK(MPI_Gatherv(bytes.data(), size, MPI_BYTE, all.data(), sizes.data(),
+                                offsets.data(), MPI_BYTE, root, MPI_COMM_WORLD));
+    std::vector<std::vector<uint8_t>> parts;
+    for (size_t r = 0; r < sizes.size(); ++r)
+      parts.emplace_back(all.begin() + offsets[r], all.begin() + offsets[r] + sizes[r]);
+    return parts;
+  }
+
   [[noreturn]] void abort(const std::string& message) override {
     std::fprintf(stderr, "rank %d of %d: %s\n", rank_, size_, message.c_str());
     std::fflush(stderr);

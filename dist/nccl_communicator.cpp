@@ -78,6 +78,10 @@ class NcclCommunicator final : public Communicator {
 
   void sum(std::vector<double>& values) override { host_->sum(values); }
   void broadcast(std::vector<uint8_t>& bytes, int root) override { host_->broadcast(bytes, root); }
+  std::vector<std::vector<uint8_t>> gather(const std::vector<uint8_t>& bytes,
+                                           int root) override {
+    return host_->gather(bytes, root);
+  }
 
   // Aborting the NCCL communicator first frees any kernel waiting for a dead peer.
   [[noreturn]] void abort(const std::string& message) override {

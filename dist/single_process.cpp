@@ -36,6 +36,11 @@ class SingleProcess final : public Communicator {
   void broadcast(std::vector<uint8_t>&, int root) override {
     REMIX_CHECK(root == 0, "broadcast: root {} does not exist in a single process", root);
   }
+  std::vector<std::vector<uint8_t>> gather(const std::vector<uint8_t>& bytes,
+                                           int root) override {
+    REMIX_CHECK(root == 0, "gather: root {} does not exist in a single process", root);
+    return {bytes};
+  }
   [[noreturn]] void abort(const std::string& message) override {
     std::fprintf(stderr, "%s\n", message.c_str());
     std::exit(1);

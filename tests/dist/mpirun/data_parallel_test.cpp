@@ -134,6 +134,16 @@ TEST(MpiCommunicator, AveragesTensorsAndSumsHostValuesOverTheRanks) {
   EXPECT_EQ(values, (std::vector<double>{2.0, 1.0}));
 }
 
+TEST(MpiCommunicator, GathersEveryRanksBytesOnTheRoot) {
+  const auto r = static_cast<uint8_t>(world()->rank());
+  const std::vector<std::vector<uint8_t>> all =
+      world()->gather(std::vector<uint8_t>(r + 1u, static_cast<uint8_t>(7 + r)), 0);
+  if (world()->is_root())
+    EXPECT_EQ(all, (std::vector<std::vector<uint8_t>>{{7}, {8, 8}}));
+  else
+    EXPECT_TRUE(all.empty());
+}
+
 TEST(MpiCommunicator, BroadcastsTheRootsBytes) {
   std::vector<uint8_t> bytes(world()->is_root() ? 3 : 7, static_cast<uint8_t>(world()->rank()));
   world()->broadcast(bytes, 0);
@@ -166,11 +176,13 @@ TEST(DataParallel, TwoRanksWithBatchBEndWithTheWeightsOfOneProcessWithBatch2B) {
 }
 
 // Ctrl-C on rank 0 alone stops both ranks at the same step (the stop request is reduced); the
-// run resumed from rank 0's checkpoint ends with the weights of an uninterrupted run, and with
-// its metrics up to the order of float sums (the saved running sums are both ranks').
+// RecursiveMix run resumed from rank 0's checkpoint ends with the weights of an uninterrupted
+// run (each rank gets back its own history), and with its metrics up to the order of float sums
+// (the saved running sums are both ranks').
 TEST(DataParallel, AStopOnOneRankStopsBothAndTheResumedRunMatchesAnUninterruptedOne) {
   const fs::path dir = shared_directory("resume");
   TrainConfig config = plain_config(dir / "whole", 8);
+  config.aug = "rm";
   config.epochs = 2;
   config.max_steps_per_epoch = 6;
   config.crop_flip = true;
