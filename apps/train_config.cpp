@@ -317,6 +317,8 @@ void resolve_config(TrainConfig& c) {
   check_ranges(c);
   check_augmentation_ranges(c);
   resolve_device_and_precision(c);
+  REMIX_CHECK(c.world_size >= 1, "world_size (the number of processes) must be at least 1, got {}",
+              c.world_size);
   if (c.schedule == "multistep" && c.milestones.empty()) {
     c.milestones = {c.epochs / 2, c.epochs * 3 / 4};
     std::erase_if(c.milestones, [&](int64_t m) { return m <= 0 || m >= c.epochs; });
@@ -329,7 +331,11 @@ void resolve_config(TrainConfig& c) {
 nlohmann::json to_json(const TrainConfig& config) {
   nlohmann::json json;
   to_json(json, config);
-  json["global_batch_size"] = config.world_size * config.batch_size;  // for readers; derived
+  // For readers (derived). A product beyond int64, which only a corrupt config.json can ask
+  // for, is left out, so that reading that file back is an error.
+  int64_t global_batch = 0;
+  if (!__builtin_mul_overflow(config.world_size, config.batch_size, &global_batch))
+    json["global_batch_size"] = global_batch;
   return json;
 }
 
