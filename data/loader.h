@@ -10,9 +10,9 @@
 // Reproducibility: epoch e's order comes from a generator seeded by (seed, e), and the crop/flip
 // of batch b in epoch e from one seeded by (seed, e, b). A batch's content therefore depends
 // only on the seed, the epoch and its index: not on the number of workers, on timing, or on
-// which epochs ran before. With a shard (several processes), the epoch order is the same on every
-// process and each takes its positions of it (data/shard.h). start_epoch(e, k) resumes an epoch at batch k, giving exactly the
-// batches k, k+1, ... of a full run of epoch e.
+// which epochs ran before. With a shard (several processes), the epoch order is the same on
+// every process and each takes its positions of it (data/shard.h). start_epoch(e, k) resumes an
+// epoch at batch k, giving exactly the batches k, k+1, ... of a full run of epoch e.
 //
 // Threads: each worker takes the next batch index to produce and writes the batch into slot
 // (index % prefetch); the consumer waits for the slot of the batch it wants, so batches come

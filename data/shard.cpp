@@ -7,8 +7,8 @@ namespace remix::data {
 
 void check_shard(const Shard& shard) {
   REMIX_CHECK(shard.count >= 1 && shard.index >= 0 && shard.index < shard.count,
-              "shard {} of {}: expected a shard index in [0, count) and a count >= 1",
-              shard.index, shard.count);
+              "shard {} of {}: expected a shard index in [0, count) and a count >= 1", shard.index,
+              shard.count);
 }
 
 int64_t shard_size(int64_t size, const Shard& shard) {
@@ -24,7 +24,8 @@ std::vector<int64_t> take_shard(const std::vector<int64_t>& order, const Shard& 
   std::vector<int64_t> rows(static_cast<size_t>(taken));
   // Padding repeats the order from its start (more than once when size < count).
   for (int64_t i = 0; i < taken; ++i)
-    rows[static_cast<size_t>(i)] = order[static_cast<size_t>((shard.index + i * shard.count) % size)];
+    rows[static_cast<size_t>(i)] =
+        order[static_cast<size_t>((shard.index + i * shard.count) % size)];
   return rows;
 }
 

@@ -42,8 +42,7 @@ class Communicator {
   // Replaces `bytes` on every rank by rank `root`'s bytes (sizes may differ before the call).
   virtual void broadcast(std::vector<uint8_t>& bytes, int root) = 0;
   // Every rank's `bytes` (sizes may differ), in rank order, on rank `root`; empty on the others.
-  virtual std::vector<std::vector<uint8_t>> gather(const std::vector<uint8_t>& bytes,
-                                                   int root) = 0;
+  virtual std::vector<std::vector<uint8_t>> gather(const std::vector<uint8_t>& bytes, int root) = 0;
   // Ends every rank of the job, printing `message` first; never returns.
   [[noreturn]] virtual void abort(const std::string& message) = 0;
 

@@ -67,13 +67,14 @@ class MpiCommunicator final : public Communicator {
     }
     REMIX_CHECK(total <= static_cast<size_t>(INT32_MAX), "MPI average: {} elements in one call",
                 total);
-    REMIX_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, buffer_.data(), static_cast<int>(total),
-                                  MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD));
+    REMIX_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, buffer_.data(), static_cast<int>(total), MPI_FLOAT,
+                                  MPI_SUM, MPI_COMM_WORLD));
     const float scale = 1.0f / static_cast<float>(size_);
     at = 0;
     for (Tensor& t : tensors) {
       float* values = static_cast<float*>(t.raw_data());
-      for (int64_t i = 0; i < t.numel(); ++i) values[i] = buffer_[at + static_cast<size_t>(i)] * scale;
+      for (int64_t i = 0; i < t.numel(); ++i)
+        values[i] = buffer_[at + static_cast<size_t>(i)] * scale;
       at += static_cast<size_t>(t.numel());
     }
   }
@@ -94,8 +95,7 @@ class MpiCommunicator final : public Communicator {
   }
 
   // The sizes first (MPI_Gather), then the bytes into one buffer at their offsets (MPI_Gatherv).
-  std::vector<std::vector<uint8_t>> gather(const std::vector<uint8_t>& bytes,
-                                           int root) override {
+  std::vector<std::vector<uint8_t>> gather(const std::vector<uint8_t>& bytes, int root) override {
     REMIX_CHECK(root >= 0 && root < size_, "gather: root {} is not a rank of {}", root, size_);
     REMIX_CHECK(bytes.size() <= static_cast<size_t>(INT32_MAX), "gather: {} bytes in one call",
                 bytes.size());
@@ -148,6 +148,8 @@ std::shared_ptr<Communicator> world_communicator() {
   return communicator;
 }
 
-bool built_with_mpi() { return true; }
+bool built_with_mpi() {
+  return true;
+}
 
 }  // namespace remix::dist

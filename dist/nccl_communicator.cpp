@@ -78,8 +78,7 @@ class NcclCommunicator final : public Communicator {
 
   void sum(std::vector<double>& values) override { host_->sum(values); }
   void broadcast(std::vector<uint8_t>& bytes, int root) override { host_->broadcast(bytes, root); }
-  std::vector<std::vector<uint8_t>> gather(const std::vector<uint8_t>& bytes,
-                                           int root) override {
+  std::vector<std::vector<uint8_t>> gather(const std::vector<uint8_t>& bytes, int root) override {
     return host_->gather(bytes, root);
   }
 
@@ -104,6 +103,8 @@ std::shared_ptr<Communicator> communicator_for_device(std::shared_ptr<Communicat
   return std::make_shared<NcclCommunicator>(std::move(host), device);
 }
 
-bool built_with_nccl() { return true; }
+bool built_with_nccl() {
+  return true;
+}
 
 }  // namespace remix::dist

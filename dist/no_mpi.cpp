@@ -15,6 +15,8 @@ std::shared_ptr<Communicator> world_communicator() {
   return single_process_communicator();
 }
 
-bool built_with_mpi() { return false; }
+bool built_with_mpi() {
+  return false;
+}
 
 }  // namespace remix::dist

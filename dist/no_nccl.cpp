@@ -14,6 +14,8 @@ std::shared_ptr<Communicator> communicator_for_device(std::shared_ptr<Communicat
   return host;
 }
 
-bool built_with_nccl() { return false; }
+bool built_with_nccl() {
+  return false;
+}
 
 }  // namespace remix::dist

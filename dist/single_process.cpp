@@ -36,8 +36,7 @@ class SingleProcess final : public Communicator {
   void broadcast(std::vector<uint8_t>&, int root) override {
     REMIX_CHECK(root == 0, "broadcast: root {} does not exist in a single process", root);
   }
-  std::vector<std::vector<uint8_t>> gather(const std::vector<uint8_t>& bytes,
-                                           int root) override {
+  std::vector<std::vector<uint8_t>> gather(const std::vector<uint8_t>& bytes, int root) override {
     REMIX_CHECK(root == 0, "gather: root {} does not exist in a single process", root);
     return {bytes};
   }
@@ -58,8 +57,8 @@ LaunchEnvironment launch_environment() {
   if (size <= 1) return env;
   env.world_size = size;
   env.rank = std::max(0, first_integer_variable({"OMPI_COMM_WORLD_RANK", "PMI_RANK"}));
-  env.local_rank = std::max(0, first_integer_variable({"OMPI_COMM_WORLD_LOCAL_RANK",
-                                                       "MPI_LOCALRANKID"}));
+  env.local_rank =
+      std::max(0, first_integer_variable({"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID"}));
   REMIX_CHECK(env.rank < env.world_size, "the launcher says rank {} of {} processes", env.rank,
               env.world_size);
   return env;

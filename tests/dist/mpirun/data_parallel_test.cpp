@@ -58,7 +58,8 @@ std::shared_ptr<nn::Classifier> make_plain_net(const TrainConfig& config, int64_
 fs::path shared_directory(const std::string& name) {
   std::vector<uint8_t> bytes;
   if (world()->is_root()) {
-    const fs::path dir = fs::temp_directory_path() / fmt::format("remix-dist-{}-{}", name, getpid());
+    const fs::path dir =
+        fs::temp_directory_path() / fmt::format("remix-dist-{}-{}", name, getpid());
     fs::remove_all(dir);
     fs::create_directories(dir);
     const std::string text = dir.string();
@@ -112,7 +113,8 @@ double largest_difference(const nn::NamedTensors& a, const nn::NamedTensors& b) 
   for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
     const std::vector<float> x = a[i].second.to_vector<float>(), y = b[i].second.to_vector<float>();
     for (size_t j = 0; j < x.size(); ++j)
-      worst = std::max(worst, std::abs(double{x[j]} - y[j]) / std::max(1.0, std::abs(double{y[j]})));
+      worst =
+          std::max(worst, std::abs(double{x[j]} - y[j]) / std::max(1.0, std::abs(double{y[j]})));
   }
   return worst;
 }
@@ -219,7 +221,8 @@ TEST(DataParallel, AStopOnOneRankStopsBothAndTheResumedRunMatchesAnUninterrupted
 }
 
 TEST(DataParallel, GpuGradientsAreAveragedWithNcclOnTwoGpus) {
-  if (!dist::built_with_nccl()) GTEST_SKIP() << "this build has no NCCL (CUDA backend, MPI and NCCL)";
+  if (!dist::built_with_nccl())
+    GTEST_SKIP() << "this build has no NCCL (CUDA backend, MPI and NCCL)";
   if (cuda_device_count() < 2) GTEST_SKIP() << "fewer than 2 GPUs: " << cuda_device_count();
   const Device gpu = Device::cuda(world()->local_rank());
   const std::shared_ptr<dist::Communicator> nccl = dist::communicator_for_device(world(), gpu);
