@@ -26,7 +26,8 @@ class EvalMode {
 
 }  // namespace
 
-EvalResult evaluate(nn::Classifier& model, data::DataLoader& loader, const InputPipeline& input) {
+EvalResult evaluate(nn::Classifier& model, data::DataLoader& loader, const InputPipeline& input,
+                    dist::Communicator* communicator) {
   NoGradGuard no_grad;
   EvalMode eval_mode(model);
   double loss_sum = 0;
@@ -44,10 +45,12 @@ EvalResult evaluate(nn::Classifier& model, data::DataLoader& loader, const Input
     correct.top5 += counts.top5;
     seen += n;
   }
-  REMIX_CHECK(seen > 0, "evaluate: the test set is empty");
-  const auto total = static_cast<double>(seen);
-  return {loss_sum / total, static_cast<double>(correct.top1) / total,
-          static_cast<double>(correct.top5) / total, seen};
+  std::vector<double> sums = {loss_sum, static_cast<double>(correct.top1),
+                              static_cast<double>(correct.top5), static_cast<double>(seen)};
+  if (communicator) communicator->sum(sums);
+  const double total = sums[3];
+  REMIX_CHECK(total > 0, "evaluate: the test set is empty");
+  return {sums[0] / total, sums[1] / total, sums[2] / total, static_cast<int64_t>(total)};
 }
 
 nlohmann::json to_json(const EvalResult& r) {

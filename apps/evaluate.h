@@ -8,6 +8,7 @@
 
 #include "apps/input_pipeline.h"
 #include "data/loader.h"
+#include "dist/communicator.h"
 #include "nn/models/classifier.h"
 
 namespace remix::app {
@@ -18,8 +19,11 @@ struct EvalResult {
   int64_t images = 0;
 };
 
-// `loader` must not shuffle or augment (InputPipeline::loader_options(false, ...)).
-EvalResult evaluate(nn::Classifier& model, data::DataLoader& loader, const InputPipeline& input);
+// `loader` must not shuffle or augment (InputPipeline::loader_options(false, ...)). With a
+// communicator, each rank's loader holds its shard of the test set (unpadded) and the sums of
+// loss and hits are added over the ranks: every rank returns the whole set's result.
+EvalResult evaluate(nn::Classifier& model, data::DataLoader& loader, const InputPipeline& input,
+                    dist::Communicator* communicator = nullptr);
 
 nlohmann::json to_json(const EvalResult& result);
 

@@ -12,6 +12,11 @@
 // config.json beside the checkpoint when there is one (command-line options override it), else
 // from the command line alone.
 //
+// Data-parallel over N processes (dist/README.md):
+//   mpirun -np 2 remix-train --model resnet20 --aug rm --batch-size 64     (global batch 128)
+// Each rank trains on its shard of every epoch with cuda:<local rank> (or the CPU); rank 0 alone
+// prints and writes the run's files. An error on any rank ends every rank (MPI_Abort).
+//
 // Exit status: 0 done; 1 an error (its message on stderr); 3 training diverged (NaN/inf loss);
 // 130 interrupted by Ctrl-C or SIGTERM after saving a resumable checkpoint; other non-zero values
 // are command-line errors reported by CLI11.
@@ -87,7 +92,11 @@ void load_run_config(CLI::App& app, int argc, char** argv, const std::string& co
 }
 
 void print_config(const TrainConfig& config) {
-  fmt::print("remix-train configuration:\n");
+  if (config.world_size == 1)
+    fmt::print("remix-train configuration:\n");
+  else
+    fmt::print("remix-train configuration: {} processes x batch {} = global batch {}\n",
+               config.world_size, config.batch_size, config.world_size * config.batch_size);
   const nlohmann::json settings = to_json(config);
   for (const auto& [key, value] : settings.items()) fmt::print("  {:<20} {}\n", key, value.dump());
   std::fflush(stdout);
@@ -166,13 +175,14 @@ std::string prepare_resume(CLI::App& app, int argc, char** argv, const std::stri
   return checkpoint;
 }
 
-int exit_status(const TrainResult& result, const TrainConfig& config) {
+// Every rank returns the same status; rank 0 alone says why (root).
+int exit_status(const TrainResult& result, const TrainConfig& config, bool root) {
   switch (result.outcome) {
     case TrainOutcome::interrupted:
-      fmt::print(stderr, "{}\n", result.message);
+      if (root) fmt::print(stderr, "{}\n", result.message);
       return kExitInterrupted;
     case TrainOutcome::diverged:
-      fmt::print(stderr, "remix-train: {}\n", result.message);
+      if (root) fmt::print(stderr, "remix-train: {}\n", result.message);
       return kExitDiverged;
     case TrainOutcome::finished:
       break;
@@ -182,14 +192,36 @@ int exit_status(const TrainResult& result, const TrainConfig& config) {
   return 0;
 }
 
-int train(CLI::App& app, int argc, char** argv, const Command& command, TrainConfig& config) {
+// A run resumes with the number of processes it started with: the shards, the steps per epoch
+// and the global batch depend on it.
+void check_world_size(const TrainConfig& config, const dist::Communicator& comm) {
+  REMIX_CHECK(config.world_size == comm.world_size(),
+              "{} was trained with {} process(es) and is being resumed with {}: resume it with "
+              "the same number (mpirun -np {})",
+              config.out, config.world_size, comm.world_size(), config.world_size);
+}
+
+// Each rank of a CUDA run takes the GPU of its local rank.
+void use_local_gpu(TrainConfig& config, const dist::Communicator& comm) {
+  if (comm.world_size() > 1 && config_device(config).is_cuda())
+    config.device = fmt::format("cuda:{}", comm.local_rank());
+}
+
+int train(CLI::App& app, int argc, char** argv, const Command& command, TrainConfig& config,
+          const std::shared_ptr<dist::Communicator>& world) {
   const std::string checkpoint =
       command.resume.empty() ? "" : prepare_resume(app, argc, argv, command.resume, config);
+  if (command.resume.empty())
+    config.world_size = world->world_size();
+  else
+    check_world_size(config, *world);
   resolve_config(config);
+  use_local_gpu(config, *world);
   print_config(config);
   TrainerHooks hooks;
-  hooks.interactive = isatty(fileno(stdout)) != 0;
+  hooks.interactive = world->is_root() && isatty(fileno(stdout)) != 0;
   hooks.stop_requested = [] { return stop_signal != 0; };
+  hooks.communicator = dist::communicator_for_device(world, config_device(config));
   Trainer trainer(config, hooks);
   if (!checkpoint.empty()) {
     trainer.resume(checkpoint);
@@ -203,7 +235,15 @@ int train(CLI::App& app, int argc, char** argv, const Command& command, TrainCon
   }
   std::signal(SIGINT, request_stop);
   std::signal(SIGTERM, request_stop);
-  return exit_status(trainer.run(), config);
+  return exit_status(trainer.run(), config, world->is_root());
+}
+
+// Prints `message` and returns the error status; with several ranks it ends them all instead,
+// so that none waits forever in a collective for this one.
+int fail(dist::Communicator* world, const std::string& message) {
+  if (world && world->world_size() > 1) world->abort(message);
+  fmt::print(stderr, "{}\n", message);
+  return kExitError;
 }
 
 }  // namespace
@@ -215,6 +255,7 @@ int main(int argc, char** argv) {
   add_train_options(app, config);
   app.get_formatter()->column_width(34);
   add_command_options(app, command);
+  std::shared_ptr<dist::Communicator> world;  // set for training
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -226,19 +267,20 @@ int main(int argc, char** argv) {
     if (command.summary) return print_summary(config);
     if (!command.eval_only.empty())
       return evaluate_checkpoint(app, argc, argv, command.eval_only, config);
-    return train(app, argc, argv, command, config);
+    world = dist::world_communicator();
+    // Ranks other than 0 print nothing but errors (stderr).
+    if (!world->is_root())
+      REMIX_CHECK(std::freopen("/dev/null", "w", stdout) != nullptr,
+                  "rank {}: cannot send its output to /dev/null", world->rank());
+    return train(app, argc, argv, command, config, world);
   } catch (const CLI::ParseError& e) {
+    if (world && world->world_size() > 1) world->abort(fmt::format("remix-train: {}", e.what()));
     return app.exit(e);
   } catch (const OutOfMemoryError& e) {
-    fmt::print(stderr,
-               "remix-train: out of memory: {}\nTry a smaller --batch-size or --precision bf16.\n",
-               e.what());
-    return kExitError;
-  } catch (const Error& e) {
-    fmt::print(stderr, "remix-train: error: {}\n", e.what());
-    return kExitError;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "remix-train: error: {}\n", e.what());
-    return kExitError;
+    return fail(world.get(), fmt::format("remix-train: out of memory: {}\nTry a smaller "
+                                         "--batch-size or --precision bf16.",
+                                         e.what()));
+  } catch (const std::exception& e) {  // remix::Error and the others
+    return fail(world.get(), fmt::format("remix-train: error: {}", e.what()));
   }
 }

@@ -21,7 +21,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     TrainConfig, model, pyramid_depth, pyramid_alpha, data, synthetic_train, synthetic_test,
     crop_flip, aug, augment, epochs, batch_size, lr, momentum, wd, nesterov, optimizer, schedule,
     milestones, gamma, warmup, label_smoothing, device, precision, seed, threads, compute_threads,
-    out, log_every, max_steps_per_epoch)
+    out, log_every, max_steps_per_epoch, world_size)
 
 namespace {
 
@@ -352,6 +352,8 @@ void resolve_config(TrainConfig& c) {
   check_ranges(c);
   augment::check_settings(c.augment);
   resolve_device_and_precision(c);
+  REMIX_CHECK(c.world_size >= 1, "world_size (the number of processes) must be at least 1, got {}",
+              c.world_size);
   if (c.schedule == "multistep" && c.milestones.empty()) {
     c.milestones = {c.epochs / 2, c.epochs * 3 / 4};
     std::erase_if(c.milestones, [&](int64_t m) { return m <= 0 || m >= c.epochs; });
@@ -364,6 +366,11 @@ void resolve_config(TrainConfig& c) {
 nlohmann::json to_json(const TrainConfig& config) {
   nlohmann::json json;
   to_json(json, config);
+  // For readers (derived). A product beyond int64, which only a corrupt config.json can ask
+  // for, is left out, so that reading that file back is an error.
+  int64_t global_batch = 0;
+  if (!__builtin_mul_overflow(config.world_size, config.batch_size, &global_batch))
+    json["global_batch_size"] = global_batch;
   return json;
 }
 

@@ -55,6 +55,9 @@ struct TrainConfig {
   std::string out;          // empty: runs/<model>-<aug>-<data>-<date>-<time>
   int64_t log_every = 50;
   int64_t max_steps_per_epoch = 0;  // 0: whole epochs
+  // Data-parallel: the number of processes (set by remix-train, not an option); batch_size is
+  // per process, config.json also records the global batch (world_size * batch_size).
+  int64_t world_size = 1;
 };
 
 // Adds every TrainConfig option to `app`, each bound to its field, with its default in --help.

@@ -4,17 +4,20 @@
 #include "augment/loss.h"
 #include "autograd/node.h"
 #include "autograd/ops.h"
+#include "dist/gradient_buckets.h"
 #include "tensor/primitives.h"
 #include "tensor/profile.h"
 
 namespace remix::app {
 
 TrainStep::TrainStep(nn::Classifier& model, nn::Optimizer& optimizer,
-                     augment::BatchAugmentation& augmentation, double label_smoothing, bool fp16)
+                     augment::BatchAugmentation& augmentation, double label_smoothing, bool fp16,
+                     dist::Communicator* communicator)
     : model_(model),
       optimizer_(optimizer),
       augmentation_(augmentation),
-      label_smoothing_(label_smoothing) {
+      label_smoothing_(label_smoothing),
+      communicator_(communicator) {
   if (fp16) {
     const Tensor& any_parameter = optimizer.params().front().second;
     scaler_ = std::make_unique<nn::GradScaler>(any_parameter.device());
@@ -43,13 +46,24 @@ void TrainStep::backward_and_update(const Tensor& loss) {
   optimizer_.zero_grad();
   if (!scaler_) {
     backward(loss);
+    average_gradients();
     const profile::Scope timed(profile::Kind::optimizer);
     optimizer_.step();
     return;
   }
   backward(scaler_->scale(loss));
+  average_gradients();  // scaled gradients: every rank then sees the same overflow
   scaler_->step(optimizer_);  // unscales; skips the update when a gradient overflowed
   scaler_->update();
+}
+
+// The parameters without a gradient (a head the loss did not use) are the same on every rank.
+void TrainStep::average_gradients() {
+  if (!communicator_ || communicator_->world_size() == 1) return;
+  std::vector<Tensor> gradients;
+  for (const auto& [name, parameter] : optimizer_.params())
+    if (Tensor g = grad(parameter); g.defined()) gradients.push_back(std::move(g));
+  dist::average_gradients(*communicator_, gradients);
 }
 
 Tensor count_correct(const Tensor& logits, const Tensor& targets) {

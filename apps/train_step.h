@@ -8,6 +8,10 @@
 //   augmentation.remember(mixed, logits)                                RM's history
 //   zero_grad; backward(loss); optimizer.step()                         lr set by the caller
 //
+// Data-parallel (a communicator with several ranks): between backward and the step, the
+// gradients are averaged over the ranks in buckets (dist/gradient_buckets.h); with fp16 before
+// the GradScaler unscales and checks them, so that all ranks skip the same steps.
+//
 // With fp16 the loss is scaled before backward and the step goes through the GradScaler, which
 // skips it on the device when a gradient overflowed. Every random draw of the step comes from
 // `gen`, which the caller seeds from (seed, epoch, step), so a resumed run needs no generator
@@ -17,6 +21,7 @@
 #include <memory>
 
 #include "augment/augmentation.h"
+#include "dist/communicator.h"
 #include "nn/grad_scaler.h"
 #include "nn/models/classifier.h"
 #include "nn/optimizer.h"
@@ -31,9 +36,11 @@ struct StepOutput {
 
 class TrainStep {
  public:
-  // fp16 = true adds a GradScaler (dynamic loss scaling).
+  // fp16 = true adds a GradScaler (dynamic loss scaling). `communicator` (optional) averages
+  // the gradients over the ranks of a data-parallel run.
   TrainStep(nn::Classifier& model, nn::Optimizer& optimizer,
-            augment::BatchAugmentation& augmentation, double label_smoothing, bool fp16);
+            augment::BatchAugmentation& augmentation, double label_smoothing, bool fp16,
+            dist::Communicator* communicator = nullptr);
 
   StepOutput run(const Tensor& images, const Tensor& labels, Generator& gen);
 
@@ -44,12 +51,14 @@ class TrainStep {
  private:
   augment::MixedBatch mix(const Tensor& images, const Tensor& targets, Generator& gen);
   void backward_and_update(const Tensor& loss);
+  void average_gradients();
 
   nn::Classifier& model_;
   nn::Optimizer& optimizer_;
   augment::BatchAugmentation& augmentation_;
   double label_smoothing_;
   std::unique_ptr<nn::GradScaler> scaler_;
+  dist::Communicator* communicator_;
 };
 
 // Counts, on the device, the rows whose predicted class (argmax of logits) is the argmax of the

@@ -50,6 +50,7 @@ void add_with_prefix(nn::NamedTensors& to, const nn::NamedTensors& from,
 Trainer::Trainer(const TrainConfig& config, TrainerHooks hooks)
     : config_(config),
       hooks_(std::move(hooks)),
+      comm_(hooks_.communicator ? hooks_.communicator : dist::single_process_communicator()),
       input_(config_device(config), compute_dtype(config), config.crop_flip),
       store_(config.out) {
   set_compute_threads(config_.compute_threads);
@@ -60,18 +61,21 @@ Trainer::Trainer(const TrainConfig& config, TrainerHooks hooks)
              "data {}: {} training and {} test images, {} classes, loaded in {:.1f} s\n",
              config_.data, data.train.size(), data.test.size(), classes, seconds_since(load_start));
   const uint64_t data_seed = stream_seed(config_.seed, RandomStream::data_order);
-  train_loader_ = std::make_unique<data::DataLoader>(
-      std::move(data.train),
-      input_.loader_options(true, config_.batch_size, data_seed, config_.threads));
-  test_loader_ = std::make_unique<data::DataLoader>(
-      std::move(data.test),
-      input_.loader_options(false, config_.batch_size, data_seed, config_.threads));
+  // Each rank its shard: padded for training (equal steps), disjoint for the test set.
+  data::LoaderOptions train_options =
+      input_.loader_options(true, config_.batch_size, data_seed, config_.threads);
+  train_options.shard = {comm_->world_size(), comm_->rank(), true};
+  data::LoaderOptions test_options =
+      input_.loader_options(false, config_.batch_size, data_seed, config_.threads);
+  test_options.shard = {comm_->world_size(), comm_->rank(), false};
+  train_loader_ = std::make_unique<data::DataLoader>(std::move(data.train), train_options);
+  test_loader_ = std::make_unique<data::DataLoader>(std::move(data.test), test_options);
   model_ = hooks_.make_model ? hooks_.make_model(config_, classes) : build_model(config_, classes);
   optimizer_ = build_optimizer(config_, *model_);
   schedule_ = build_schedule(config_);
   augmentation_ = build_augmentation(config_, classes);
   step_ = std::make_unique<TrainStep>(*model_, *optimizer_, *augmentation_, config_.label_smoothing,
-                                      config_.precision == "fp16");
+                                      config_.precision == "fp16", comm_.get());
   reset_sums();
 }
 
@@ -95,6 +99,8 @@ void Trainer::reset_sums() {
 // ------------------------------------------------------------------------------- checkpoints
 
 void Trainer::save(bool new_best) const {
+  const nn::NamedTensors other_ranks = other_ranks_augmentation_states();  // on every rank
+  if (!comm_->is_root()) return;  // rank 0 writes the run's files
   nn::TrainingProgress progress;
   progress.step = optimizer_->step_count();
   nlohmann::json& info = progress.info;  // read back by resume()
@@ -108,6 +114,7 @@ void Trainer::save(bool new_best) const {
   info["aug"] = config_.aug;
   progress.extra = {{"train.loss_sum", sums_.loss}, {"train.correct", sums_.correct}};
   add_with_prefix(progress.extra, augmentation_->state(), "augment.");
+  add_with_prefix(progress.extra, other_ranks, "");
   if (const nn::GradScaler* scaler = step_->grad_scaler())
     add_with_prefix(progress.extra, scaler->state_dict(), "grad_scaler.");
   store_.write(*model_, *optimizer_, progress);
@@ -155,18 +162,27 @@ void Trainer::resume(const std::string& checkpoint_path) {
               checkpoint_path, position_.batch, position_.epoch + 1, steps_per_epoch());
   sums_.loss = extra_tensor(progress, "train.loss_sum", checkpoint_path).to(device);
   sums_.correct = extra_tensor(progress, "train.correct", checkpoint_path).to(device);
-  augmentation_->load_state(with_prefix(progress.extra, "augment.", device));
+  if (!comm_->is_root()) reset_sums();  // the saved sums are every rank's: rank 0 holds them
+  // Each rank its own augmentation state (other_ranks_augmentation_states).
+  const std::string own_state =
+      comm_->is_root() ? "augment." : fmt::format("augment_rank{}.", comm_->rank());
+  augmentation_->load_state(with_prefix(progress.extra, own_state, device));
   const nn::NamedTensors scaler_state = with_prefix(progress.extra, "grad_scaler.", device);
   if (nn::GradScaler* scaler = step_->grad_scaler(); scaler && !scaler_state.empty())
     scaler->load_state_dict(scaler_state);
+  resumed_ = true;
+  // Every rank has read the checkpoint before rank 0 deletes what came after it.
+  std::vector<double> loaded = {1};
+  comm_->sum(loaded);
+  if (!comm_->is_root()) return;
   truncate_metrics((fs::path(config_.out) / "metrics.jsonl").string(), position_.epoch);
   relink_after_resume(progress.step);
-  resumed_ = true;
 }
 
 // ---------------------------------------------------------------------------------- the loop
 
 void Trainer::prepare_output_directory() {
+  if (!comm_->is_root()) return;
   fs::create_directories(config_.out);
   const bool holds_a_run =
       fs::exists(fs::symlink_status(last_checkpoint())) || store_.newest_complete().has_value();
@@ -191,7 +207,7 @@ TrainResult Trainer::run() {
     if (end == EpochEnd::interrupted) return stop(std::move(result), TrainOutcome::interrupted);
     if (end == EpochEnd::diverged || !finish_epoch(result))
       return stop(std::move(result), TrainOutcome::diverged);
-    if (hooks_.stop_requested && hooks_.stop_requested() && position_.epoch < config_.epochs)
+    if (stop_requested_on_any_rank() && position_.epoch < config_.epochs)
       return stop(std::move(result), TrainOutcome::interrupted);
   }
   result.best_top1 = std::max(best_top1_, 0.0);
@@ -210,9 +226,13 @@ Trainer::EpochEnd Trainer::train_epoch(ProgressDisplay& display) {
   epoch_start_ = Clock::now();
   session_images_ = 0;
   while (position_.batch < steps) {
-    if (hooks_.stop_requested && hooks_.stop_requested()) {
-      const bool finite = std::isfinite(sums_.loss.item());
-      if (finite) save(false);  // a NaN never overwrites a checkpoint
+    if (stop_requested_on_any_rank()) {
+      const std::array<double, 4> sums = global_sums();
+      const bool finite = std::isfinite(sums[0]);
+      if (finite) {  // a NaN never overwrites a checkpoint
+        keep_global_sums_on_rank_0(sums);
+        save(false);
+      }
       return finite ? EpochEnd::interrupted : EpochEnd::diverged;
     }
     std::optional<data::Batch> batch = train_loader_->next();
@@ -220,7 +240,8 @@ Trainer::EpochEnd Trainer::train_epoch(ProgressDisplay& display) {
                 position_.epoch + 1, position_.batch, steps);
     train_batch(*batch);
     ++position_.batch;
-    if (display.wants_update(position_.batch) && !show_progress(display)) return EpochEnd::diverged;
+    if (root_decides(display.wants_update(position_.batch)) && !show_progress(display))
+      return EpochEnd::diverged;
   }
   return EpochEnd::completed;
 }
@@ -242,31 +263,36 @@ void Trainer::train_batch(const data::Batch& batch) {
 }
 
 bool Trainer::show_progress(ProgressDisplay& display) {
-  const double images = static_cast<double>(std::max<int64_t>(sums_.images, 1));
-  const double loss = sums_.loss.item() / images;
+  const auto [loss_sum, correct, all_images, session_images] = global_sums();
+  const double images = std::max(all_images, 1.0);
+  const double loss = loss_sum / images;
   if (!std::isfinite(loss)) return false;
-  display.update(position_.batch, loss, sums_.correct.item() / images, session_images_);
+  display.update(position_.batch, loss, correct / images, static_cast<int64_t>(session_images));
   return true;
 }
 
 bool Trainer::finish_epoch(TrainResult& result) {
-  const double images = static_cast<double>(sums_.images);
+  // Reading synchronises: the epoch's work is done.
+  const auto [loss_sum, correct, images, session_images] = global_sums();
   EpochMetrics m;
   m.epoch = position_.epoch + 1;
-  m.train_loss = sums_.loss.item() / images;  // reading synchronises: the epoch's work is done
-  m.train_top1 = sums_.correct.item() / images;
-  m.images_per_s = static_cast<double>(session_images_) / seconds_since(epoch_start_);
+  m.train_loss = loss_sum / images;
+  m.train_top1 = correct / images;
+  m.images_per_s = session_images / seconds_since(epoch_start_);
   m.lr = optimizer_->lr();
-  const EvalResult test = evaluate(*model_, *test_loader_, input_);
+  average_batch_norm_statistics();
+  const EvalResult test = evaluate(*model_, *test_loader_, input_, comm_.get());
   m.test_loss = test.loss;
   m.test_top1 = test.top1;
   m.test_top5 = test.top5;
   if (!std::isfinite(m.train_loss) || !std::isfinite(m.test_loss)) return false;
   position_ = {position_.epoch + 1, 0};
   m.elapsed_s = elapsed_seconds();
-  append_metrics((fs::path(config_.out) / "metrics.jsonl").string(), m);
-  write_curves_svg((fs::path(config_.out) / "curves.svg").string(),
-                   {read_run_curves(config_.out)});
+  if (comm_->is_root()) {
+    append_metrics((fs::path(config_.out) / "metrics.jsonl").string(), m);
+    write_curves_svg((fs::path(config_.out) / "curves.svg").string(),
+                     {read_run_curves(config_.out)});
+  }
   const bool improved = m.test_top1 > best_top1_;
   if (improved) {
     best_top1_ = m.test_top1;

@@ -19,8 +19,19 @@
 //     without writing any checkpoint, so the last one stays good.
 // Resuming is exact on the CPU: batches, augmentation draws and the learning rate depend only
 // on (seed, epoch, batch), and everything else is in the checkpoint.
+//
+// Data-parallel (hooks.communicator with several ranks; dist/README.md): every rank trains on
+// its shard of each epoch (data/shard.h) and TrainStep averages the gradients. Every decision
+// that ends a loop (stop request, NaN check, end of epoch) is taken from values summed over the
+// ranks, so all take it together. Rank 0 alone writes config.json, metrics.jsonl and the
+// checkpoints; the other ranks' hooks.out is where their progress goes (remix-train: nowhere).
+// Before each evaluation the batch-norm running statistics are averaged over the ranks, so that
+// every rank evaluates (its shard of the test set) the model rank 0 saves. Rank 0's checkpoints
+// hold every rank's augmentation state (augment_rank<r>.*) and the running sums of all ranks, so
+// resuming with the same number of ranks is exact too.
 #pragma once
 
+#include <array>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -32,6 +43,7 @@
 #include "apps/progress.h"
 #include "apps/setup.h"
 #include "apps/train_step.h"
+#include "dist/communicator.h"
 #include "nn/checkpoint_store.h"
 
 namespace remix::app {
@@ -45,6 +57,8 @@ struct TrainerHooks {
   // tests); it must return the model on the config's device.
   std::function<std::shared_ptr<nn::Classifier>(const TrainConfig&, int64_t num_classes)>
       make_model;
+  // The ranks of a data-parallel run; nullptr: a single process.
+  std::shared_ptr<dist::Communicator> communicator;
 };
 
 enum class TrainOutcome { finished, interrupted, diverged };
@@ -95,9 +109,17 @@ class Trainer {
   void train_batch(const data::Batch& batch);
   bool show_progress(ProgressDisplay& display);  // false when the loss is not finite
   bool finish_epoch(TrainResult& result);        // false when the epoch diverged
-  void save(bool new_best) const;  // a checkpoint of this step: last, and best when new_best
+  // A checkpoint of this step: last, and best when new_best. Every rank calls it (rank 0 writes).
+  void save(bool new_best) const;
+  nn::NamedTensors other_ranks_augmentation_states() const;
   void relink_after_resume(int64_t step);
   void reset_sums();
+  // The running sums over every rank: loss, correct, images, this session's images.
+  std::array<double, 4> global_sums() const;
+  bool stop_requested_on_any_rank() const;
+  bool root_decides(bool root_choice) const;
+  void keep_global_sums_on_rank_0(const std::array<double, 4>& sums);
+  void average_batch_norm_statistics();
   double elapsed_seconds() const;
   TrainResult stop(TrainResult result, TrainOutcome outcome);
   std::string diverged_message() const;
@@ -105,6 +127,7 @@ class Trainer {
 
   TrainConfig config_;
   TrainerHooks hooks_;
+  std::shared_ptr<dist::Communicator> comm_;
   InputPipeline input_;
   std::unique_ptr<data::DataLoader> train_loader_, test_loader_;
   std::shared_ptr<nn::Classifier> model_;

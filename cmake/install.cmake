@@ -6,7 +6,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(REMIX_LIBRARIES remix_tensor remix_autograd remix_nn remix_data remix_augment remix_app)
+set(REMIX_LIBRARIES remix_tensor remix_autograd remix_nn remix_data remix_augment remix_dist remix_app)
 add_library(remix INTERFACE)
 target_link_libraries(remix INTERFACE ${REMIX_LIBRARIES})
 foreach(library ${REMIX_LIBRARIES})
@@ -16,7 +16,7 @@ endforeach()
 install(TARGETS ${REMIX_LIBRARIES} remix EXPORT remixTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/remix)
-foreach(dir tensor autograd nn data augment apps cuda)
+foreach(dir tensor autograd nn data augment dist apps cuda)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/remix/${dir}
           FILES_MATCHING PATTERN "*.h" PATTERN "*.cuh")
 endforeach()

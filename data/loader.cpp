@@ -23,6 +23,7 @@ DataLoader::DataLoader(Dataset dataset, LoaderOptions options)
               options_.workers, options_.prefetch);
   REMIX_CHECK(options_.crop_padding >= 0, "DataLoader: crop_padding must be >= 0, got {}",
               options_.crop_padding);
+  check_shard(options_.shard);
   slots_.resize(static_cast<size_t>(options_.prefetch));
   try {
     for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { worker_loop(); });
@@ -53,7 +54,7 @@ void DataLoader::stop_workers() {
 }
 
 int64_t DataLoader::num_batches() const {
-  const int64_t n = dataset_.size(), b = options_.batch_size;
+  const int64_t n = shard_size(dataset_.size(), options_.shard), b = options_.batch_size;
   // Not (n + b - 1) / b, which overflows for a batch size near the int64_t maximum.
   return n / b + (!options_.drop_last && n % b != 0 ? 1 : 0);
 }
@@ -61,11 +62,11 @@ int64_t DataLoader::num_batches() const {
 std::vector<int64_t> DataLoader::epoch_order(int64_t epoch) const {
   if (options_.shuffle) {
     Generator gen(derive_seed({options_.seed, kOrderStream, static_cast<uint64_t>(epoch)}));
-    return gen.permutation(dataset_.size());
+    return take_shard(gen.permutation(dataset_.size()), options_.shard);
   }
   std::vector<int64_t> order(static_cast<size_t>(dataset_.size()));
   std::iota(order.begin(), order.end(), 0);
-  return order;
+  return take_shard(order, options_.shard);
 }
 
 void DataLoader::start_epoch(int64_t epoch, int64_t first_batch) {
@@ -89,7 +90,8 @@ void DataLoader::start_epoch(int64_t epoch, int64_t first_batch) {
 
 std::vector<int64_t> DataLoader::rows_of(int64_t index) const {
   const int64_t begin = index * options_.batch_size;
-  const int64_t end = begin + std::min(options_.batch_size, dataset_.size() - begin);
+  const auto size = static_cast<int64_t>(order_.size());
+  const int64_t end = begin + std::min(options_.batch_size, size - begin);
   return {order_.begin() + begin, order_.begin() + end};
 }
 

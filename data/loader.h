@@ -10,8 +10,9 @@
 // Reproducibility: epoch e's order comes from a generator seeded by (seed, e), and the crop/flip
 // of batch b in epoch e from one seeded by (seed, e, b). A batch's content therefore depends
 // only on the seed, the epoch and its index: not on the number of workers, on timing, or on
-// which epochs ran before. start_epoch(e, k) resumes an epoch at batch k, giving exactly the
-// batches k, k+1, ... of a full run of epoch e.
+// which epochs ran before. With a shard (several processes), the epoch order is the same on
+// every process and each takes its positions of it (data/shard.h). start_epoch(e, k) resumes an
+// epoch at batch k, giving exactly the batches k, k+1, ... of a full run of epoch e.
 //
 // Threads: each worker takes the next batch index to produce and writes the batch into slot
 // (index % prefetch); the consumer waits for the slot of the batch it wants, so batches come
@@ -27,6 +28,7 @@
 #include <thread>
 
 #include "data/dataset.h"
+#include "data/shard.h"
 #include "data/transforms.h"
 
 namespace remix::data {
@@ -53,6 +55,9 @@ struct LoaderOptions {
   int64_t crop_padding = 4;
   int workers = 2;   // threads making batches; 0 makes them in next(), in the calling thread
   int prefetch = 4;  // batches made ahead of the consumer, at least 1
+  // Data-parallel training: each epoch yields only this process's shard of the epoch order
+  // (data/shard.h); batches are cut from the shard. The default is the whole epoch.
+  Shard shard = {};
   // An optional last step on each batch, run in the thread that makes it (e.g. normalising on
   // the CPU path); it must be safe to call from several threads at once.
   std::function<void(Batch&)> batch_transform = {};

@@ -2,10 +2,11 @@
 # Installs the Debian packages remix builds with, if any are missing. The CUDA backend also needs
 # the CUDA toolkit and cuDNN (under /usr/local/cuda); without them remix builds CPU-only. clang
 # and its runtime libraries (libFuzzer) build the fuzz targets of tests/fuzz (scripts/fuzz.sh).
+# Open MPI (libopenmpi-dev, openmpi-bin: mpirun) builds and tests data-parallel training (dist/).
 set -euo pipefail
 
 packages=(cmake ninja-build g++ libfmt-dev libstb-dev libgtest-dev libcli11-dev nlohmann-json3-dev
-          xz-utils clang libclang-rt-dev)
+          xz-utils clang libclang-rt-dev libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -20,7 +20,7 @@ fi
 # The CPU suites of the libraries (tensor ... augment), the exercises and the docs check, and
 # remix-train. The apps suite is left out: its tests train for minutes, several times slower
 # under the sanitizers, and the normal build runs it; the training run below covers the app.
-suites=(tensor autograd nn data augment exercises docs)
+suites=(tensor autograd nn data augment dist exercises docs)
 cmake --build "$dir" -j "$(nproc)" --target remix-train "${suites[@]/#/remix-tests-}"
 
 reports="$PWD/$dir/reports"

@@ -1,0 +1,81 @@
+// The trainer's part in data-parallel runs (see trainer.h): the values and decisions every rank
+// must share, so that N ranks train as one.
+#include "apps/trainer.h"
+
+namespace remix::app {
+
+std::array<double, 4> Trainer::global_sums() const {
+  std::vector<double> sums = {sums_.loss.item(), sums_.correct.item(),
+                              static_cast<double>(sums_.images),
+                              static_cast<double>(session_images_)};
+  comm_->sum(sums);
+  return {sums[0], sums[1], sums[2], sums[3]};
+}
+
+// Rank 0's display redraws on a clock on a terminal: its choice is everyone's, so that all
+// ranks join the collective of show_progress.
+bool Trainer::root_decides(bool root_choice) const {
+  if (comm_->world_size() == 1) return root_choice;
+  std::vector<double> choice = {comm_->is_root() && root_choice ? 1.0 : 0.0};
+  comm_->sum(choice);
+  return choice[0] > 0;
+}
+
+bool Trainer::stop_requested_on_any_rank() const {
+  std::vector<double> stop = {hooks_.stop_requested && hooks_.stop_requested() ? 1.0 : 0.0};
+  comm_->sum(stop);
+  return stop[0] > 0;
+}
+
+// Rank 0's running sums become the sums over all ranks, the others' zero: what rank 0 saves
+// then resumes the epoch's metrics exactly (resume() zeroes them on the other ranks again).
+void Trainer::keep_global_sums_on_rank_0(const std::array<double, 4>& sums) {
+  if (comm_->world_size() == 1) return;
+  const bool root = comm_->is_root();
+  const Device device = input_.device();
+  sums_ = {Tensor::full({1}, root ? sums[0] : 0.0, DType::f32, device),
+           Tensor::full({1}, root ? sums[1] : 0.0, DType::f32, device),
+           root ? static_cast<int64_t>(sums[2]) : 0};
+}
+
+// Per-rank batch norm (as PyTorch DDP) leaves each rank its own running statistics; their mean
+// is what rank 0 saves and every rank evaluates.
+void Trainer::average_batch_norm_statistics() {
+  if (comm_->world_size() == 1) return;
+  std::vector<Tensor> buffers;
+  for (auto& [name, buffer] : model_->named_buffers())
+    if (buffer.dtype() == DType::f32) buffers.push_back(buffer);
+  if (!buffers.empty()) comm_->average(buffers);
+}
+
+// Ranks 1..N-1 send rank 0 their augmentation state (RecursiveMix's history: each rank pastes
+// its own previous batch), as tensors named augment_rank<r>.<name> on rank 0; empty elsewhere.
+// The states match in names and shapes: every rank runs the same steps with equal batches.
+nn::NamedTensors Trainer::other_ranks_augmentation_states() const {
+  if (comm_->world_size() == 1) return {};
+  const nn::NamedTensors own = augmentation_->state();
+  std::vector<uint8_t> bytes;
+  for (const auto& [name, tensor] : own) {
+    const size_t at = bytes.size();
+    bytes.resize(at + tensor.nbytes());
+    copy_tensor_to_host(tensor, bytes.data() + at, tensor.nbytes());
+  }
+  const std::vector<std::vector<uint8_t>> all = comm_->gather(bytes, 0);
+  nn::NamedTensors states;
+  for (size_t rank = 1; rank < all.size(); ++rank) {
+    REMIX_CHECK(all[rank].size() == bytes.size(),
+                "rank {}'s augmentation state has {} bytes and rank 0's {}: the ranks should hold "
+                "histories of the same shapes",
+                rank, all[rank].size(), bytes.size());
+    size_t at = 0;
+    for (const auto& [name, tensor] : own) {
+      Tensor copy = Tensor::empty(tensor.shape(), tensor.dtype(), Device::cpu());
+      copy_host_to_tensor(all[rank].data() + at, copy.nbytes(), copy);
+      at += copy.nbytes();
+      states.emplace_back(fmt::format("augment_rank{}.{}", rank, name), std::move(copy));
+    }
+  }
+  return states;
+}
+
+}  // namespace remix::app
