@@ -18,6 +18,11 @@ TrainStep::TrainStep(nn::Classifier& model, nn::Optimizer& optimizer,
       augmentation_(augmentation),
       label_smoothing_(label_smoothing),
       communicator_(communicator) {
+  if (communicator_ != nullptr && communicator_->world_size() > 1) {
+    std::vector<Tensor> parameters;
+    for (const auto& [name, parameter] : optimizer.params()) parameters.push_back(parameter);
+    reducer_ = std::make_unique<dist::GradientReducer>(*communicator_, parameters);
+  }
   if (fp16) {
     const Tensor& any_parameter = optimizer.params().front().second;
     scaler_ = std::make_unique<nn::GradScaler>(any_parameter.device());
@@ -45,25 +50,24 @@ augment::MixedBatch TrainStep::mix(const Tensor& images, const Tensor& targets, 
 void TrainStep::backward_and_update(const Tensor& loss) {
   optimizer_.zero_grad();
   if (!scaler_) {
-    backward(loss);
-    average_gradients();
+    backward_and_average(loss);
     const profile::Scope timed(profile::Kind::optimizer);
     optimizer_.step();
     return;
   }
-  backward(scaler_->scale(loss));
-  average_gradients();  // scaled gradients: every rank then sees the same overflow
+  backward_and_average(scaler_->scale(loss));  // scaled: every rank sees the same overflow
   scaler_->step(optimizer_);  // unscales; skips the update when a gradient overflowed
   scaler_->update();
 }
 
-// The parameters without a gradient (a head the loss did not use) are the same on every rank.
-void TrainStep::average_gradients() {
-  if (!communicator_ || communicator_->world_size() == 1) return;
-  std::vector<Tensor> gradients;
-  for (const auto& [name, parameter] : optimizer_.params())
-    if (Tensor g = grad(parameter); g.defined()) gradients.push_back(std::move(g));
-  dist::average_gradients(*communicator_, gradients);
+// With several ranks, each bucket of gradients starts its reduction as soon as backward has
+// finished it (dist/gradient_buckets.h), and finish() waits for the last ones.
+void TrainStep::backward_and_average(const Tensor& loss) {
+  if (!reducer_) return backward(loss);
+  backward(loss, Tensor(), false, [this](const AutogradMetaBase* leaf, const Tensor& grad) {
+    reducer_->gradient_ready(leaf, grad);
+  });
+  reducer_->finish();
 }
 
 Tensor count_correct(const Tensor& logits, const Tensor& targets) {

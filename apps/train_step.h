@@ -8,9 +8,10 @@
 //   augmentation.remember(mixed, logits)                                RM's history
 //   zero_grad; backward(loss); optimizer.step()                         lr set by the caller
 //
-// Data-parallel (a communicator with several ranks): between backward and the step, the
-// gradients are averaged over the ranks in buckets (dist/gradient_buckets.h); with fp16 before
-// the GradScaler unscales and checks them, so that all ranks skip the same steps.
+// Data-parallel (a communicator with several ranks): the gradients are averaged over the ranks
+// in buckets, each started as soon as backward has finished it and all done before the step
+// (dist/gradient_buckets.h); with fp16 before the GradScaler unscales and checks them, so that
+// all ranks skip the same steps.
 //
 // With fp16 the loss is scaled before backward and the step goes through the GradScaler, which
 // skips it on the device when a gradient overflowed. Every random draw of the step comes from
@@ -22,6 +23,7 @@
 
 #include "augment/augmentation.h"
 #include "dist/communicator.h"
+#include "dist/gradient_buckets.h"
 #include "nn/grad_scaler.h"
 #include "nn/models/classifier.h"
 #include "nn/optimizer.h"
@@ -51,7 +53,7 @@ class TrainStep {
  private:
   augment::MixedBatch mix(const Tensor& images, const Tensor& targets, Generator& gen);
   void backward_and_update(const Tensor& loss);
-  void average_gradients();
+  void backward_and_average(const Tensor& loss);
 
   nn::Classifier& model_;
   nn::Optimizer& optimizer_;
@@ -59,6 +61,7 @@ class TrainStep {
   double label_smoothing_;
   std::unique_ptr<nn::GradScaler> scaler_;
   dist::Communicator* communicator_;
+  std::unique_ptr<dist::GradientReducer> reducer_;  // with several ranks
 };
 
 // Counts, on the device, the rows whose predicted class (argmax of logits) is the argmax of the

@@ -39,6 +39,30 @@ void accumulate(Tensor& slot, const Tensor& g) {
   slot = slot.defined() ? prim::binary(BinaryOp::add, slot, g) : owned(g);
 }
 
+// How many of the nodes still to run have an edge into each leaf: a leaf's gradient is final
+// when its count reaches 0.
+class LeafWriters {
+ public:
+  LeafWriters(const std::vector<Node*>& order, const LeafGradientReady& on_ready)
+      : on_ready_(on_ready) {
+    if (!on_ready_) return;
+    for (const Node* node : order)
+      for (const Node::Edge& edge : node->inputs)
+        if (edge.leaf) ++remaining_[edge.leaf.get()];
+  }
+  // After `node` ran (or was skipped because no gradient reached it).
+  void node_done(const Node& node) {
+    if (!on_ready_) return;
+    for (const Node::Edge& edge : node.inputs)
+      if (edge.leaf && --remaining_[edge.leaf.get()] == 0 && edge.leaf->grad.defined())
+        on_ready_(edge.leaf.get(), edge.leaf->grad);
+  }
+
+ private:
+  const LeafGradientReady& on_ready_;
+  std::unordered_map<const AutogradMeta*, int> remaining_;
+};
+
 void check_gradient(const Node& node, size_t i, const Tensor& g, const Tensor& reference) {
   REMIX_CHECK(!reference.defined() || g.shape() == reference.shape(),
               "{} returned a gradient of shape {} for input {}, whose shape is {}", node.name(),
@@ -47,7 +71,8 @@ void check_gradient(const Node& node, size_t i, const Tensor& g, const Tensor& r
 
 }  // namespace
 
-void backward(const Tensor& root, const Tensor& gradient, bool retain_graph) {
+void backward(const Tensor& root, const Tensor& gradient, bool retain_graph,
+              const LeafGradientReady& on_leaf_ready) {
   REMIX_CHECK(root.defined(), "backward: the tensor is undefined");
   REMIX_CHECK(requires_grad(root),
               "backward: the tensor does not require a gradient (no input of the computation "
@@ -66,12 +91,18 @@ void backward(const Tensor& root, const Tensor& gradient, bool retain_graph) {
   const auto root_meta = std::static_pointer_cast<AutogradMeta>(root.autograd_meta());
   if (!root_meta->grad_fn) {  // backward of a leaf: its gradient is the seed
     accumulate(root_meta->grad, seed);
+    if (on_leaf_ready) on_leaf_ready(root_meta.get(), root_meta->grad);
     return;
   }
   std::unordered_map<Node*, Tensor> pending{{root_meta->grad_fn.get(), seed}};
-  for (Node* node : reverse_topological_order(root_meta->grad_fn.get())) {
+  const std::vector<Node*> order = reverse_topological_order(root_meta->grad_fn.get());
+  LeafWriters leaf_writers(order, on_leaf_ready);
+  for (Node* node : order) {
     auto it = pending.find(node);
-    if (it == pending.end()) continue;  // no gradient flowed into this node
+    if (it == pending.end()) {  // no gradient flowed into this node
+      leaf_writers.node_done(*node);
+      continue;
+    }
     const Tensor doutput = std::move(it->second);
     pending.erase(it);
     REMIX_CHECK(!node->released,
@@ -96,6 +127,7 @@ void backward(const Tensor& root, const Tensor& gradient, bool retain_graph) {
       node->release_saved();
       node->released = true;
     }
+    leaf_writers.node_done(*node);
   }
 }
 

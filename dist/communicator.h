@@ -37,6 +37,14 @@ class Communicator {
   // may return before the reduction is done on the device (NCCL queues it on the device's
   // stream, where later work waits for it).
   virtual void average(std::vector<Tensor>& tensors) = 0;
+  // The same, started now and finished by wait_all(), so that the reduction runs while the
+  // caller goes on (backward computing the next bucket's gradients): MPI_Iallreduce on CPUs,
+  // NCCL on a side stream on GPUs. The tensors must not be read or written until wait_all()
+  // returns. The default reduces at once (a single process has nothing to overlap).
+  virtual void start_average(std::vector<Tensor> tensors) { average(tensors); }
+  // Completes every average started since the last call (on GPUs: later work on the device's
+  // stream waits for them; the host does not).
+  virtual void wait_all() {}
   // Replaces each value by its sum over the ranks (in double precision, on the host).
   virtual void sum(std::vector<double>& values) = 0;
   // Replaces `bytes` on every rank by rank `root`'s bytes (sizes may differ before the call).

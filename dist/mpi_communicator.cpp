@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <mutex>
 
 #include "dist/communicator.h"
@@ -51,32 +52,33 @@ class MpiCommunicator final : public Communicator {
   // One MPI_Allreduce for all the tensors: they are packed into one f32 buffer (a gradient
   // bucket), summed in place, divided by the world size and unpacked.
   void average(std::vector<Tensor>& tensors) override {
-    size_t total = 0;
-    for (const Tensor& t : tensors) {
-      REMIX_CHECK(!t.device().is_cuda() && t.dtype() == DType::f32,
-                  "MPI average: expected f32 CPU tensors, got a {} tensor on {} (CUDA tensors "
-                  "are reduced by NCCL)",
-                  dtype_name(t.dtype()), to_string(t.device()));
-      total += static_cast<size_t>(t.numel());
+    pack(tensors, buffer_);
+    REMIX_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, buffer_.data(), static_cast<int>(buffer_.size()),
+                                  MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD));
+    unpack_mean(buffer_, tensors);
+  }
+
+  // MPI_Iallreduce on a buffer of the bucket's own (it must stay put until the wait). Testing
+  // the earlier requests lets MPI progress them: without a progress thread it moves only inside
+  // MPI calls.
+  void start_average(std::vector<Tensor> tensors) override {
+    Pending& p = pending_.emplace_back();
+    p.tensors = std::move(tensors);
+    pack(p.tensors, p.buffer);
+    REMIX_MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, p.buffer.data(), static_cast<int>(p.buffer.size()),
+                                   MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &p.request));
+    for (Pending& earlier : pending_) {
+      int done = 0;
+      REMIX_MPI_CHECK(MPI_Test(&earlier.request, &done, MPI_STATUS_IGNORE));
     }
-    buffer_.resize(total);
-    size_t at = 0;
-    for (const Tensor& t : tensors) {
-      std::memcpy(buffer_.data() + at, t.raw_data(), t.nbytes());
-      at += static_cast<size_t>(t.numel());
+  }
+
+  void wait_all() override {
+    for (Pending& p : pending_) {
+      REMIX_MPI_CHECK(MPI_Wait(&p.request, MPI_STATUS_IGNORE));
+      unpack_mean(p.buffer, p.tensors);
     }
-    REMIX_CHECK(total <= static_cast<size_t>(INT32_MAX), "MPI average: {} elements in one call",
-                total);
-    REMIX_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, buffer_.data(), static_cast<int>(total), MPI_FLOAT,
-                                  MPI_SUM, MPI_COMM_WORLD));
-    const float scale = 1.0f / static_cast<float>(size_);
-    at = 0;
-    for (Tensor& t : tensors) {
-      float* values = static_cast<float*>(t.raw_data());
-      for (int64_t i = 0; i < t.numel(); ++i)
-        values[i] = buffer_[at + static_cast<size_t>(i)] * scale;
-      at += static_cast<size_t>(t.numel());
-    }
+    pending_.clear();
   }
 
   void sum(std::vector<double>& values) override {
@@ -127,8 +129,48 @@ class MpiCommunicator final : public Communicator {
   }
 
  private:
+  // The tensors, one after the other, in one f32 buffer.
+  static void pack(const std::vector<Tensor>& tensors, std::vector<float>& buffer) {
+    size_t total = 0;
+    for (const Tensor& t : tensors) {
+      REMIX_CHECK(!t.device().is_cuda() && t.dtype() == DType::f32,
+                  "MPI average: expected f32 CPU tensors, got a {} tensor on {} (CUDA tensors "
+                  "are reduced by NCCL)",
+                  dtype_name(t.dtype()), to_string(t.device()));
+      total += static_cast<size_t>(t.numel());
+    }
+    REMIX_CHECK(total <= static_cast<size_t>(INT32_MAX), "MPI average: {} elements in one call",
+                total);
+    buffer.resize(total);
+    size_t at = 0;
+    for (const Tensor& t : tensors) {
+      std::memcpy(buffer.data() + at, t.raw_data(), t.nbytes());
+      at += static_cast<size_t>(t.numel());
+    }
+  }
+
+  // The summed buffer back into the tensors, divided by the world size.
+  void unpack_mean(const std::vector<float>& buffer, std::vector<Tensor>& tensors) const {
+    const float scale = 1.0f / static_cast<float>(size_);
+    size_t at = 0;
+    for (Tensor& t : tensors) {
+      float* values = static_cast<float*>(t.raw_data());
+      for (int64_t i = 0; i < t.numel(); ++i)
+        values[i] = buffer[at + static_cast<size_t>(i)] * scale;
+      at += static_cast<size_t>(t.numel());
+    }
+  }
+
+  // An average started and not yet waited for.
+  struct Pending {
+    std::vector<Tensor> tensors;
+    std::vector<float> buffer;
+    MPI_Request request = MPI_REQUEST_NULL;
+  };
+
   int rank_ = 0, size_ = 1, local_rank_ = 0;
   std::vector<float> buffer_;
+  std::deque<Pending> pending_;  // a deque: a started buffer never moves
 };
 
 }  // namespace

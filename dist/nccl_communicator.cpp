@@ -4,7 +4,11 @@
 // Rank 0 makes NCCL's unique id and broadcasts it over MPI; every rank then joins one NCCL
 // communicator on its device. average() queues one ncclAllReduce(ncclAvg) per tensor inside a
 // group, which NCCL fuses, on the device's compute stream: later kernels (the optimizer step)
-// wait for it on the device and the host does not.
+// wait for it on the device and the host does not. start_average() queues the same on a side
+// stream that first waits for the kernels queued so far (those that wrote the gradients), so the
+// reduction runs while the compute stream goes on with backward; wait_all() makes the compute
+// stream wait for the side stream.
+#include <cuda_runtime.h>
 #include <nccl.h>
 
 #include <cstdlib>
@@ -55,8 +59,17 @@ class NcclCommunicator final : public Communicator {
                 bytes.size(), sizeof id);
     std::memcpy(&id, bytes.data(), sizeof id);
     REMIX_NCCL_CHECK(ncclCommInitRank(&comm_, host_->world_size(), id, host_->rank()));
+    check_cuda(cudaStreamCreateWithFlags(&side_, cudaStreamNonBlocking), "cudaStreamCreate");
+    check_cuda(cudaEventCreateWithFlags(&gradients_written_, cudaEventDisableTiming),
+               "cudaEventCreate");
+    check_cuda(cudaEventCreateWithFlags(&reduced_, cudaEventDisableTiming), "cudaEventCreate");
   }
-  ~NcclCommunicator() override { ncclCommDestroy(comm_); }
+  ~NcclCommunicator() override {
+    cudaEventDestroy(reduced_);
+    cudaEventDestroy(gradients_written_);
+    cudaStreamDestroy(side_);
+    ncclCommDestroy(comm_);
+  }
   NcclCommunicator(const NcclCommunicator&) = delete;
   NcclCommunicator& operator=(const NcclCommunicator&) = delete;
 
@@ -65,15 +78,21 @@ class NcclCommunicator final : public Communicator {
   int local_rank() const override { return host_->local_rank(); }
 
   void average(std::vector<Tensor>& tensors) override {
-    const cudaStream_t stream = cuda::stream(device_);
-    REMIX_NCCL_CHECK(ncclGroupStart());
-    for (Tensor& t : tensors) {
-      REMIX_CHECK(t.device() == device_, "NCCL average: a tensor on {}, expected {}",
-                  to_string(t.device()), to_string(device_));
-      REMIX_NCCL_CHECK(ncclAllReduce(t.raw_data(), t.raw_data(), static_cast<size_t>(t.numel()),
-                                     nccl_type(t.dtype()), ncclAvg, comm_, stream));
-    }
-    REMIX_NCCL_CHECK(ncclGroupEnd());
+    all_reduce_mean(tensors, cuda::stream(device_));
+  }
+
+  void start_average(std::vector<Tensor> tensors) override {
+    check_cuda(cudaEventRecord(gradients_written_, cuda::stream(device_)), "cudaEventRecord");
+    check_cuda(cudaStreamWaitEvent(side_, gradients_written_, 0), "cudaStreamWaitEvent");
+    all_reduce_mean(tensors, side_);
+    started_ = true;
+  }
+
+  void wait_all() override {
+    if (!started_) return;
+    check_cuda(cudaEventRecord(reduced_, side_), "cudaEventRecord");
+    check_cuda(cudaStreamWaitEvent(cuda::stream(device_), reduced_, 0), "cudaStreamWaitEvent");
+    started_ = false;
   }
 
   void sum(std::vector<double>& values) override { host_->sum(values); }
@@ -90,9 +109,29 @@ class NcclCommunicator final : public Communicator {
   }
 
  private:
+  static void check_cuda(cudaError_t status, const char* call) {
+    REMIX_CHECK(status == cudaSuccess, "{} failed: {}", call, cudaGetErrorString(status));
+  }
+
+  // One ncclAllReduce(ncclAvg) per tensor, in place, grouped so that NCCL fuses them.
+  void all_reduce_mean(std::vector<Tensor>& tensors, cudaStream_t stream) {
+    REMIX_NCCL_CHECK(ncclGroupStart());
+    for (Tensor& t : tensors) {
+      REMIX_CHECK(t.device() == device_, "NCCL average: a tensor on {}, expected {}",
+                  to_string(t.device()), to_string(device_));
+      REMIX_NCCL_CHECK(ncclAllReduce(t.raw_data(), t.raw_data(), static_cast<size_t>(t.numel()),
+                                     nccl_type(t.dtype()), ncclAvg, comm_, stream));
+    }
+    REMIX_NCCL_CHECK(ncclGroupEnd());
+  }
+
   std::shared_ptr<Communicator> host_;
   Device device_;
   ncclComm_t comm_ = nullptr;
+  cudaStream_t side_ = nullptr;                // the reductions started during backward
+  cudaEvent_t gradients_written_ = nullptr;    // the side stream waits for the gradients
+  cudaEvent_t reduced_ = nullptr;              // the compute stream waits for the reductions
+  bool started_ = false;
 };
 
 }  // namespace

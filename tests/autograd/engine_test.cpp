@@ -217,3 +217,30 @@ TEST(Gradcheck, ReportsTheFirstMismatch) {
 
 }  // namespace
 }  // namespace remix
+
+namespace remix {
+namespace {
+
+// w1 is read twice (by the first layer and by a penalty at the loss), w2 once and late:
+//   h = x * w1;  y = h * w2;  loss = sum(y) + sum(w1 * w1);   unused is never read.
+// The engine reports w2 first (the last layer's gradient is final once y's node ran), w1 only
+// after both of its readers ran, each with its final gradient, and `unused` never.
+TEST(Backward, ReportsEachLeafGradientOnceWhenNoNodeLeftCanAddToIt) {
+  const Tensor x = Tensor::from_vector<float>({1, 2});
+  Tensor w1 = leaf({3, 4}), w2 = leaf({5, 6}), unused = leaf({7, 8});
+  const Tensor loss = sum(x * w1 * w2) + sum(w1 * w1);
+  std::vector<std::pair<const AutogradMetaBase*, std::vector<float>>> reported;
+  backward(loss, Tensor(), false, [&](const AutogradMetaBase* leaf, const Tensor& g) {
+    reported.push_back({leaf, g.to_vector<float>()});
+  });
+  ASSERT_EQ(reported.size(), 2u);
+  EXPECT_EQ(reported[0].first, w2.autograd_meta().get());
+  EXPECT_EQ(reported[1].first, w1.autograd_meta().get());
+  EXPECT_EQ(reported[0].second, grad(w2).to_vector<float>());
+  EXPECT_EQ(reported[1].second, grad(w1).to_vector<float>());
+  EXPECT_EQ(reported[1].second, (std::vector<float>{1 * 5 + 2 * 3, 2 * 6 + 2 * 4}));
+  EXPECT_FALSE(grad(unused).defined());
+}
+
+}  // namespace
+}  // namespace remix

@@ -22,6 +22,7 @@
 #include "dist/gradient_buckets.h"
 #include "nn/models/classifier.h"
 #include "tensor/backend.h"
+#include "tensor/primitives.h"
 
 namespace remix::app {
 namespace {
@@ -136,6 +137,20 @@ TEST(MpiCommunicator, AveragesTensorsAndSumsHostValuesOverTheRanks) {
   EXPECT_EQ(values, (std::vector<double>{2.0, 1.0}));
 }
 
+// Started averages (MPI_Iallreduce) finish at wait_all, in any number, with the same result.
+TEST(MpiCommunicator, StartedAveragesAreDoneAfterWaitAll) {
+  const auto r = static_cast<float>(world()->rank());
+  std::vector<Tensor> first = {Tensor::from_vector<float>({r, 1}, {2})};
+  std::vector<Tensor> second = {Tensor::from_vector<float>({4 * r}, {1}),
+                                Tensor::from_vector<float>({-r, 2 * r, 6}, {3})};
+  world()->start_average(first);
+  world()->start_average(second);
+  world()->wait_all();
+  EXPECT_EQ(first[0].to_vector<float>(), (std::vector<float>{0.5f, 1.0f}));
+  EXPECT_EQ(second[0].to_vector<float>(), (std::vector<float>{2.0f}));
+  EXPECT_EQ(second[1].to_vector<float>(), (std::vector<float>{-0.5f, 1.0f, 6.0f}));
+}
+
 TEST(MpiCommunicator, GathersEveryRanksBytesOnTheRoot) {
   const auto r = static_cast<uint8_t>(world()->rank());
   const std::vector<std::vector<uint8_t>> all =
@@ -233,6 +248,14 @@ TEST(DataParallel, GpuGradientsAreAveragedWithNcclOnTwoGpus) {
   dist::average_gradients(*nccl, on_gpu);
   dist::average_gradients(*world(), on_cpu);
   EXPECT_EQ(on_gpu[0].to(Device::cpu()).to_vector<float>(), on_cpu[0].to_vector<float>());
+  // Started on the side stream, then ordered before later work on the compute stream.
+  std::vector<Tensor> started = {Tensor::from_vector<float>(values, {3}).to(gpu)};
+  nccl->start_average(started);
+  nccl->wait_all();
+  const Tensor doubled = prim::binary_scalar(BinaryOp::mul, started[0], 2.0);  // compute stream
+  std::vector<float> expected = on_cpu[0].to_vector<float>();
+  for (float& v : expected) v *= 2;
+  EXPECT_EQ(doubled.to(Device::cpu()).to_vector<float>(), expected);
 }
 
 }  // namespace
