@@ -30,6 +30,8 @@ template <class... F>
 struct Overloaded : F... {
   using F::operator()...;
 };
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;  // clang before 17 deduces no aggregate's template arguments
 
 // The range of every numeric setting: shown by --help, checked by resolve_config().
 constexpr OptionRange kPyramidDepth = integer_range(0, 1000);

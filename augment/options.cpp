@@ -22,6 +22,8 @@ template <class... F>
 struct Visitor : F... {
   using F::operator()...;
 };
+template <class... F>
+Visitor(F...) -> Visitor<F...>;  // clang before 17 deduces no aggregate's template arguments
 
 }  // namespace
 
