@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds from scratch if needed, and runs
 #   1. every suite of the normal build (build/: programs and test suites; CUDA tests skip, not
-#      fail, without a GPU);
+#      fail, without a GPU), then the library suites again on the CPU backend's reference loops
+#      (REMIX_CPU_REFERENCE=1; the training-heavy apps and dist suites also pass in that mode, in
+#      about 10 minutes on 2 cores: REMIX_CPU_REFERENCE=1 ctest --test-dir build);
 #   2. remix as a library: installs it into build/install, then builds and runs
 #      examples/custom-augmentation against that installed tree;
 #   3. the CPU suites and a short training run under ASan + UBSan (scripts/test-sanitized.sh);
@@ -13,6 +15,8 @@ start=$SECONDS
 scripts/build.sh "$@"
 cmake --build build -j "$(nproc)"
 ctest --test-dir build --output-on-failure -j "$(nproc)"
+REMIX_CPU_REFERENCE=1 ctest --test-dir build --output-on-failure -j "$(nproc)" \
+  -L "tensor|autograd|nn|data|augment|exercises"
 echo "test: normal build and suites took $((SECONDS - start)) s"
 
 start=$SECONDS

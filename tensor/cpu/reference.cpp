@@ -2,11 +2,14 @@
 // formulas, sums in double.
 #include "tensor/cpu/reference.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
+
+#include "tensor/cpu/parallel.h"
 
 namespace remix::cpu {
 namespace {
@@ -56,58 +59,78 @@ void sgemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, 
   }
 }
 
+// Each image's outputs depend on that image only, so the batch is split over the threads; the
+// sum over c runs down two contiguous rows (x's pixel, w's tap), which `omp simd` lets the
+// compiler add in vector lanes (a reordered sum, still in double).
 void conv2d_forward(const float* x, const float* w, const Conv2dGeometry& g, float* y) {
-  for (int64_t n = 0; n < g.N; ++n)
-    for (int64_t p = 0; p < g.P; ++p)
-      for (int64_t q = 0; q < g.Q; ++q)
-        for (int64_t k = 0; k < g.K; ++k) {
-          double sum = 0.0;
+  parallel_for(g.N, g.P * g.Q * g.K * g.R * g.S * g.C, [&](int64_t n_begin, int64_t n_end) {
+    for (int64_t n = n_begin; n < n_end; ++n)
+      for (int64_t p = 0; p < g.P; ++p)
+        for (int64_t q = 0; q < g.Q; ++q)
+          for (int64_t k = 0; k < g.K; ++k) {
+            double sum = 0.0;
+            for (int64_t r = 0; r < g.R; ++r)
+              for (int64_t s = 0; s < g.S; ++s) {
+                const int64_t pixel = input_pixel(g, n, p, q, r, s);
+                if (pixel < 0) continue;
+                const float* x_row = x + pixel * g.C;
+                const float* w_row = w + ((k * g.R + r) * g.S + s) * g.C;
+#pragma omp simd reduction(+ : sum)
+                for (int64_t c = 0; c < g.C; ++c) sum += double{x_row[c]} * w_row[c];
+              }
+            y[((n * g.P + p) * g.Q + q) * g.K + k] = static_cast<float>(sum);
+          }
+  });
+}
+
+// Written as the adjoint of the forward loops: every (output pixel, tap) pair sends
+// dy * w back to the input pixel it read. Images are independent, as in the forward pass.
+void conv2d_backward_data(const float* dy, const float* w, const Conv2dGeometry& g, float* dx) {
+  parallel_for(g.N, g.P * g.Q * g.K * g.R * g.S * g.C, [&](int64_t n_begin, int64_t n_end) {
+    std::vector<double> sum(static_cast<size_t>(g.H * g.W * g.C));  // one image of dx
+    for (int64_t n = n_begin; n < n_end; ++n) {
+      std::fill(sum.begin(), sum.end(), 0.0);
+      for (int64_t p = 0; p < g.P; ++p)
+        for (int64_t q = 0; q < g.Q; ++q)
           for (int64_t r = 0; r < g.R; ++r)
             for (int64_t s = 0; s < g.S; ++s) {
               const int64_t pixel = input_pixel(g, n, p, q, r, s);
               if (pixel < 0) continue;
-              for (int64_t c = 0; c < g.C; ++c)
-                sum += double{x[pixel * g.C + c]} * w[((k * g.R + r) * g.S + s) * g.C + c];
+              double* dx_row = sum.data() + (pixel - n * g.H * g.W) * g.C;
+              for (int64_t k = 0; k < g.K; ++k) {
+                const double d = dy[((n * g.P + p) * g.Q + q) * g.K + k];
+                const float* w_row = w + ((k * g.R + r) * g.S + s) * g.C;
+                for (int64_t c = 0; c < g.C; ++c) dx_row[c] += d * w_row[c];
+              }
             }
-          y[((n * g.P + p) * g.Q + q) * g.K + k] = static_cast<float>(sum);
-        }
+      for (size_t i = 0; i < sum.size(); ++i)
+        dx[n * g.H * g.W * g.C + static_cast<int64_t>(i)] = static_cast<float>(sum[i]);
+    }
+  });
 }
 
-// Written as the adjoint of the forward loops: every (output pixel, tap) pair sends
-// dy * w back to the input pixel it read.
-void conv2d_backward_data(const float* dy, const float* w, const Conv2dGeometry& g, float* dx) {
-  std::vector<double> sum(static_cast<size_t>(g.N * g.H * g.W * g.C), 0.0);
-  for (int64_t n = 0; n < g.N; ++n)
-    for (int64_t p = 0; p < g.P; ++p)
-      for (int64_t q = 0; q < g.Q; ++q)
-        for (int64_t r = 0; r < g.R; ++r)
-          for (int64_t s = 0; s < g.S; ++s) {
-            const int64_t pixel = input_pixel(g, n, p, q, r, s);
-            if (pixel < 0) continue;
-            for (int64_t k = 0; k < g.K; ++k) {
-              const double d = dy[((n * g.P + p) * g.Q + q) * g.K + k];
-              for (int64_t c = 0; c < g.C; ++c)
-                sum[pixel * g.C + c] += d * w[((k * g.R + r) * g.S + s) * g.C + c];
-            }
-          }
-  for (size_t i = 0; i < sum.size(); ++i) dx[i] = static_cast<float>(sum[i]);
-}
-
+// dw[k,r,s,:] collects dy[n,p,q,k] * x[pixel, :] over every output pixel whose tap (r, s) lands
+// inside the image: a row of C sums per tap, split over the threads by output channel.
 void conv2d_backward_filter(const float* dy, const float* x, const Conv2dGeometry& g, float* dw) {
-  for (int64_t k = 0; k < g.K; ++k)
-    for (int64_t r = 0; r < g.R; ++r)
-      for (int64_t s = 0; s < g.S; ++s)
-        for (int64_t c = 0; c < g.C; ++c) {
-          double sum = 0.0;
+  parallel_for(g.K, g.R * g.S * g.C * g.N * g.P * g.Q, [&](int64_t k_begin, int64_t k_end) {
+    std::vector<double> sum(static_cast<size_t>(g.C));
+    for (int64_t k = k_begin; k < k_end; ++k)
+      for (int64_t r = 0; r < g.R; ++r)
+        for (int64_t s = 0; s < g.S; ++s) {
+          std::fill(sum.begin(), sum.end(), 0.0);
           for (int64_t n = 0; n < g.N; ++n)
             for (int64_t p = 0; p < g.P; ++p)
               for (int64_t q = 0; q < g.Q; ++q) {
                 const int64_t pixel = input_pixel(g, n, p, q, r, s);
                 if (pixel < 0) continue;
-                sum += double{dy[((n * g.P + p) * g.Q + q) * g.K + k]} * x[pixel * g.C + c];
+                const double d = dy[((n * g.P + p) * g.Q + q) * g.K + k];
+                const float* x_row = x + pixel * g.C;
+                for (int64_t c = 0; c < g.C; ++c) sum[c] += d * x_row[c];
               }
-          dw[((k * g.R + r) * g.S + s) * g.C + c] = static_cast<float>(sum);
+          for (int64_t c = 0; c < g.C; ++c)
+            dw[((k * g.R + r) * g.S + s) * g.C + c] = static_cast<float>(sum[c]);
         }
+  });
 }
 
 // ------------------------------------------------------------------------------ batch norm
@@ -195,12 +218,14 @@ void batch_norm_backward(const BatchNormBackward& a) {
       dgamma[c] += g(i * C + c) * (x[i * C + c] - mean[c]) * invstd[c];
     }
   const double n = static_cast<double>(rows);
+  float* dx = a.dx->data<float>();
+  float* dz = a.dz != nullptr ? a.dz->data<float>() : nullptr;
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t c = 0; c < C; ++c) {
       const double xhat = (x[i * C + c] - mean[c]) * invstd[c];
-      a.dx->data<float>()[i * C + c] = static_cast<float>(
-          gamma[c] * invstd[c] * (g(i * C + c) - dbeta[c] / n - xhat * dgamma[c] / n));
-      if (a.dz != nullptr) a.dz->data<float>()[i * C + c] = static_cast<float>(g(i * C + c));
+      dx[i * C + c] = static_cast<float>(gamma[c] * invstd[c] *
+                                         (g(i * C + c) - dbeta[c] / n - xhat * dgamma[c] / n));
+      if (dz != nullptr) dz[i * C + c] = static_cast<float>(g(i * C + c));
     }
   for (int64_t c = 0; c < C; ++c) {
     a.dbeta->data<float>()[c] = static_cast<float>(dbeta[c]);

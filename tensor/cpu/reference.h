@@ -4,7 +4,8 @@
 //
 // The backend runs these loops instead of its optimised kernels when REMIX_CPU_REFERENCE=1
 // is set in the environment, or after set_reference_kernels(true). They are slow (no blocking,
-// no SIMD, one thread) but compute the same results up to the order of floating-point sums.
+// no packing, no hand-written SIMD; convolution only splits the batch over the threads) but
+// compute the same results up to the order of floating-point sums.
 // Convolution, GEMM and batch norm are in reference.cpp; pooling and ROI-Align in
 // reference_pooling.cpp. The elementwise kernels have no separate fast version: each is one
 // formula per element (tensor/cpu/elementwise.cpp).

@@ -40,8 +40,8 @@ struct Inputs {
 
 Inputs make_inputs(uint64_t seed) {
   Generator gen(seed);
-  return {spread_input(gen), random_tensor({3}, gen, 0.5, 1.5), random_tensor({3}, gen, -0.03, 0.03),
-          random_tensor(kShape, gen, -0.03, 0.03)};
+  return {spread_input(gen), random_tensor({3}, gen, 0.5, 1.5),
+          random_tensor({3}, gen, -0.03, 0.03), random_tensor(kShape, gen, -0.03, 0.03)};
 }
 
 Tensor training_batch_norm(const std::vector<Tensor>& in, BatchNormActivation act) {
@@ -50,7 +50,12 @@ Tensor training_batch_norm(const std::vector<Tensor>& in, BatchNormActivation ac
                     act, in.size() > 3 ? in[3] : Tensor());
 }
 
-TEST(BatchNormTrainingGradient, MatchesNumericalWithoutActivation) {
+// On the fast kernels and on the reference loops of tensor/cpu/reference*.cpp.
+class BatchNormTrainingGradient : public testing::CpuKernelTest {};
+INSTANTIATE_TEST_SUITE_P(FastAndReference, BatchNormTrainingGradient,
+                         testing::kFastAndReferenceKernels, testing::cpu_kernel_name);
+
+TEST_P(BatchNormTrainingGradient, MatchesNumericalWithoutActivation) {
   const Inputs i = make_inputs(1);
   EXPECT_TRUE(gradient_matches(
       [](const std::vector<Tensor>& in) {
@@ -59,7 +64,7 @@ TEST(BatchNormTrainingGradient, MatchesNumericalWithoutActivation) {
       {i.x, i.gamma, i.beta}, {.eps = 1e-3}));
 }
 
-TEST(BatchNormTrainingGradient, MatchesNumericalWithRelu) {
+TEST_P(BatchNormTrainingGradient, MatchesNumericalWithRelu) {
   const Inputs i = make_inputs(2);
   EXPECT_TRUE(gradient_matches(
       [](const std::vector<Tensor>& in) {
@@ -68,7 +73,7 @@ TEST(BatchNormTrainingGradient, MatchesNumericalWithRelu) {
       {i.x, i.gamma, i.beta}, {.eps = 1e-3}));
 }
 
-TEST(BatchNormTrainingGradient, MatchesNumericalWithResidualAndRelu) {
+TEST_P(BatchNormTrainingGradient, MatchesNumericalWithResidualAndRelu) {
   const Inputs i = make_inputs(3);
   for (BatchNormActivation act : {BatchNormActivation::none, BatchNormActivation::relu}) {
     EXPECT_TRUE(gradient_matches(
@@ -85,8 +90,8 @@ TEST(BatchNorm, UpdatesTheRunningStatisticsOnlyInTraining) {
   EXPECT_TRUE(all_close(running_mean, Tensor::zeros({3})));
   batch_norm(i.x, i.gamma, i.beta, running_mean, running_var, /*training=*/true, 0.5);
   // The batch mean of channel c is c / 3; momentum 0.5 moves halfway there.
-  EXPECT_TRUE(all_close(running_mean, Tensor::from_vector<float>({0, 1 / 6.f, 1 / 3.f}), 1e-5,
-                        1e-4));
+  EXPECT_TRUE(
+      all_close(running_mean, Tensor::from_vector<float>({0, 1 / 6.f, 1 / 3.f}), 1e-5, 1e-4));
 }
 
 // Inference: running mean 0.1 and variance 0.8 (invstd ~ 1.118). Inputs 0.1 +- [0.3, 1] keep
@@ -103,7 +108,11 @@ Tensor inference_batch_norm(const std::vector<Tensor>& in, BatchNormActivation a
                     act, in.size() > 3 ? in[3] : Tensor());
 }
 
-TEST(BatchNormInferenceGradient, MatchesNumericalWithAndWithoutReluAndResidual) {
+class BatchNormInferenceGradient : public testing::CpuKernelTest {};
+INSTANTIATE_TEST_SUITE_P(FastAndReference, BatchNormInferenceGradient,
+                         testing::kFastAndReferenceKernels, testing::cpu_kernel_name);
+
+TEST_P(BatchNormInferenceGradient, MatchesNumericalWithAndWithoutReluAndResidual) {
   const Inputs i = make_inputs(5);
   Generator gen(6);
   const Tensor x = inference_input(gen);
@@ -114,15 +123,15 @@ TEST(BatchNormInferenceGradient, MatchesNumericalWithAndWithoutReluAndResidual) 
       EXPECT_TRUE(gradient_matches(
           [act](const std::vector<Tensor>& in) { return inference_batch_norm(in, act); }, inputs,
           {.eps = 1e-3}))
-          << (act == BatchNormActivation::relu ? "relu" : "none") << " residual "
-          << with_residual;
+          << (act == BatchNormActivation::relu ? "relu" : "none") << " residual " << with_residual;
     }
   }
 }
 
 TEST(BatchNormInference, NormalisesWithTheRunningStatistics) {
   const Tensor x = Tensor::from_vector<float>({1, 2, 3, 4}, {2, 2});
-  const Tensor gamma = Tensor::from_vector<float>({2, 1}), beta = Tensor::from_vector<float>({0, 1});
+  const Tensor gamma = Tensor::from_vector<float>({2, 1}),
+               beta = Tensor::from_vector<float>({0, 1});
   Tensor running_mean = Tensor::from_vector<float>({1, 0});
   Tensor running_var = Tensor::from_vector<float>({4, 1});
   const Tensor y = batch_norm(x, gamma, beta, running_mean, running_var, false, 0.1, 0.0);

@@ -17,7 +17,12 @@ struct ConvCase {
   bool bias;
 };
 
-TEST(Conv2dGradient, MatchesNumericalForInputWeightAndBias) {
+// On the fast kernels and on the reference loops of tensor/cpu/reference*.cpp.
+class Conv2dGradient : public testing::CpuKernelTest {};
+INSTANTIATE_TEST_SUITE_P(FastAndReference, Conv2dGradient, testing::kFastAndReferenceKernels,
+                         testing::cpu_kernel_name);
+
+TEST_P(Conv2dGradient, MatchesNumericalForInputWeightAndBias) {
   const std::vector<ConvCase> cases = {
       {{2, 5, 5, 3}, {5, 3, 3, 3}, 2, 1, true},   // stride 2, padding 1, odd channels
       {{1, 4, 5, 3}, {2, 3, 3, 3}, 1, 0, false},  // no padding, non-square input
@@ -34,8 +39,8 @@ TEST(Conv2dGradient, MatchesNumericalForInputWeightAndBias) {
           return conv2d(in[0], in[1], in.size() > 2 ? in[2] : Tensor(), stride, padding);
         },
         inputs))
-        << "x " << to_string(c.x) << " w " << to_string(c.w) << " stride " << stride
-        << " padding " << padding;
+        << "x " << to_string(c.x) << " w " << to_string(c.w) << " stride " << stride << " padding "
+        << padding;
   }
 }
 

@@ -11,7 +11,12 @@ using testing::all_close;
 using testing::gradient_matches;
 using testing::random_tensor;
 
-TEST(MatmulGradient, MatchesNumericalForEveryTransposeCombination) {
+// On the fast kernels and on the reference loop of tensor/cpu/reference.cpp.
+class MatmulGradient : public testing::CpuKernelTest {};
+INSTANTIATE_TEST_SUITE_P(FastAndReference, MatmulGradient, testing::kFastAndReferenceKernels,
+                         testing::cpu_kernel_name);
+
+TEST_P(MatmulGradient, MatchesNumericalForEveryTransposeCombination) {
   const int64_t m = 3, k = 4, n = 5;
   Generator gen(1);
   for (bool transpose_a : {false, true}) {
@@ -28,7 +33,7 @@ TEST(MatmulGradient, MatchesNumericalForEveryTransposeCombination) {
   }
 }
 
-TEST(MatmulGradient, IsDyTimesTheOtherOperandTransposed) {
+TEST_P(MatmulGradient, IsDyTimesTheOtherOperandTransposed) {
   // c = a @ b with a 1 x 2, b 2 x 1: da = dc b^T, db = a^T dc.
   Tensor a = Tensor::from_vector<float>({1, 2}, {1, 2});
   Tensor b = Tensor::from_vector<float>({3, 4}, {2, 1});

@@ -33,7 +33,12 @@ const std::vector<PoolCase> kPoolCases = {
     {{2, 6, 5, 1}, 3, 2, 1, true},   // ceil_mode with padding, non-square
 };
 
-TEST(MaxPool2dGradient, MatchesNumericalOnInputsWithoutTies) {
+// On the fast kernels and on the reference loops of tensor/cpu/reference*.cpp.
+class MaxPool2dGradient : public testing::CpuKernelTest {};
+INSTANTIATE_TEST_SUITE_P(FastAndReference, MaxPool2dGradient, testing::kFastAndReferenceKernels,
+                         testing::cpu_kernel_name);
+
+TEST_P(MaxPool2dGradient, MatchesNumericalOnInputsWithoutTies) {
   Generator gen(1);
   for (const PoolCase& c : kPoolCases) {
     EXPECT_TRUE(gradient_matches(
@@ -45,7 +50,11 @@ TEST(MaxPool2dGradient, MatchesNumericalOnInputsWithoutTies) {
   }
 }
 
-TEST(AvgPool2dGradient, MatchesNumericalIncludingCeilMode) {
+class AvgPool2dGradient : public testing::CpuKernelTest {};
+INSTANTIATE_TEST_SUITE_P(FastAndReference, AvgPool2dGradient, testing::kFastAndReferenceKernels,
+                         testing::cpu_kernel_name);
+
+TEST_P(AvgPool2dGradient, MatchesNumericalIncludingCeilMode) {
   Generator gen(2);
   for (const PoolCase& c : kPoolCases) {
     EXPECT_TRUE(gradient_matches(
@@ -65,15 +74,14 @@ TEST(GlobalAvgPool, IsTheMeanOverHeightAndWidth) {
       for (int w = 0; w < 2; ++w)
         for (int c = 0; c < 3; ++c) v.push_back(n * 100.f + c * 10.f + h * 2 + w);
   const Tensor y = global_avg_pool(Tensor::from_vector(v, {2, 2, 2, 3}));
-  EXPECT_TRUE(all_close(y, Tensor::from_vector<float>({1.5, 11.5, 21.5, 101.5, 111.5, 121.5},
-                                                      {2, 3})));
+  EXPECT_TRUE(
+      all_close(y, Tensor::from_vector<float>({1.5, 11.5, 21.5, 101.5, 111.5, 121.5}, {2, 3})));
 }
 
 TEST(GlobalAvgPoolGradient, MatchesNumerical) {
   Generator gen(3);
-  EXPECT_TRUE(gradient_matches(
-      [](const std::vector<Tensor>& in) { return global_avg_pool(in[0]); },
-      {random_tensor({2, 3, 3, 4}, gen)}));
+  EXPECT_TRUE(gradient_matches([](const std::vector<Tensor>& in) { return global_avg_pool(in[0]); },
+                               {random_tensor({2, 3, 3, 4}, gen)}));
 }
 
 }  // namespace

@@ -17,7 +17,12 @@ struct RoiCase {
   RoiAlignParams params;
 };
 
-TEST(RoiAlignGradient, MatchesNumericalForTheFeatures) {
+// On the fast kernels and on the reference loops of tensor/cpu/reference*.cpp.
+class RoiAlignGradient : public testing::CpuKernelTest {};
+INSTANTIATE_TEST_SUITE_P(FastAndReference, RoiAlignGradient, testing::kFastAndReferenceKernels,
+                         testing::cpu_kernel_name);
+
+TEST_P(RoiAlignGradient, MatchesNumericalForTheFeatures) {
   const std::vector<RoiCase> cases = {
       {"aligned, adaptive sampling", {2, 2, 14, 10, 0, 4, 16, 16}, {2, 2, 0.5, -1, true}},
       {"aligned, 2 samples per bin", {2, 2, 14, 10, 0, 4, 16, 16}, {3, 2, 0.5, 2, true}},
@@ -29,14 +34,14 @@ TEST(RoiAlignGradient, MatchesNumericalForTheFeatures) {
     const Tensor x = random_tensor({2, 6, 6, 3}, gen);
     const Tensor boxes = Tensor::from_vector(c.boxes, {2, 4});
     const RoiAlignParams p = c.params;
-    EXPECT_TRUE(gradient_matches(
-        [p](const std::vector<Tensor>& in) { return roi_align(in[0], in[1], p); }, {x, boxes},
-        {.max_elements = 216, .check_input = {true, false}}))
+    EXPECT_TRUE(
+        gradient_matches([p](const std::vector<Tensor>& in) { return roi_align(in[0], in[1], p); },
+                         {x, boxes}, {.max_elements = 216, .check_input = {true, false}}))
         << c.name;
   }
 }
 
-TEST(RoiAlignGradient, LeavesTheBoxesWithoutAGradient) {
+TEST_P(RoiAlignGradient, LeavesTheBoxesWithoutAGradient) {
   Generator gen(2);
   Tensor x = random_tensor({1, 4, 4, 2}, gen);
   Tensor boxes = Tensor::from_vector<float>({0, 0, 3, 3}, {1, 4});

@@ -1,12 +1,14 @@
-// The CPU batch-norm primitives against a naive double-precision reference: per-channel batch
+// The CPU batch-norm primitives against the backend's reference loops (tensor/cpu/reference.cpp,
+// in double; checked against hand-worked values in reference_test.cpp): per-channel batch
 // statistics over every leading axis, the PyTorch running-statistics update, the fused residual
 // add and ReLU, and the standard backward formulas with the ReLU mask. Each runs with every
-// instruction set's row kernels and with the backend's reference loops.
+// instruction set's row kernels.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <vector>
 
+#include "tensor/cpu/reference.h"
 #include "tensor/primitives.h"
 #include "tests/support/test_support.h"
 
@@ -16,13 +18,8 @@ namespace {
 using testing::all_close;
 using testing::random_tensor;
 
-std::vector<double> values(const Tensor& t) {
-  const std::vector<float> v = t.to_vector<float>();
-  return {v.begin(), v.end()};
-}
-
-Tensor to_tensor(const std::vector<double>& v, const Shape& shape) {
-  return Tensor::from_vector(std::vector<float>(v.begin(), v.end()), shape);
+Tensor copy_of(const Tensor& t) {
+  return Tensor::from_vector(t.to_vector<float>(), t.shape());
 }
 
 // The inputs of one batch-norm call, with C the last axis of x.
@@ -45,67 +42,57 @@ Inputs make_inputs(const Shape& shape, bool residual, uint64_t seed) {
   return in;
 }
 
-struct NaiveForward {
-  std::vector<double> y, mean, invstd, running_mean, running_var;
+// What the reference loops (tensor/cpu/reference.cpp) compute from the same inputs.
+struct Expected {
+  Tensor y, mean, invstd, running_mean, running_var;
 };
 
-// training: batch statistics (and the running-statistics update); otherwise the running ones.
-NaiveForward naive_forward(const Inputs& in, bool training, bool relu, double momentum,
+// training: batch statistics (and the running-statistics update, on copies); otherwise the
+// running ones.
+Expected reference_forward(const Inputs& in, bool training, bool relu, double momentum,
                            double eps) {
-  const std::vector<double> x = values(in.x), gamma = values(in.gamma), beta = values(in.beta);
-  const std::vector<double> z = in.z.defined() ? values(in.z) : std::vector<double>(x.size(), 0);
-  NaiveForward out;
-  out.running_mean = values(in.running_mean);
-  out.running_var = values(in.running_var);
-  out.mean.assign(in.C, 0.0);
-  out.invstd.assign(in.C, 0.0);
-  for (int64_t c = 0; c < in.C; ++c) {
-    double mean = 0, var = 0;
-    for (int64_t i = 0; i < in.rows; ++i) mean += x[i * in.C + c] / in.rows;
-    for (int64_t i = 0; i < in.rows; ++i) var += std::pow(x[i * in.C + c] - mean, 2) / in.rows;
-    if (training) {
-      out.running_mean[c] = (1 - momentum) * out.running_mean[c] + momentum * mean;
-      out.running_var[c] =
-          (1 - momentum) * out.running_var[c] + momentum * var * in.rows / (in.rows - 1);
-    } else {
-      mean = out.running_mean[c];
-      var = out.running_var[c];
-    }
-    out.mean[c] = mean;
-    out.invstd[c] = 1 / std::sqrt(var + eps);
-  }
-  out.y.resize(x.size());
-  for (size_t i = 0; i < x.size(); ++i) {
-    const int64_t c = static_cast<int64_t>(i) % in.C;
-    const double v = gamma[c] * (x[i] - out.mean[c]) * out.invstd[c] + beta[c] + z[i];
-    out.y[i] = relu && v < 0 ? 0.0 : v;
-  }
+  Expected out{Tensor(in.x.shape()), Tensor({in.C}), Tensor({in.C}), copy_of(in.running_mean),
+               copy_of(in.running_var)};
+  const BatchNormForward args{
+      .x = &in.x,
+      .z = in.z.defined() ? &in.z : nullptr,
+      .gamma = &in.gamma,
+      .beta = &in.beta,
+      .running_mean = &out.running_mean,
+      .running_var = &out.running_var,
+      .activation = relu ? BatchNormActivation::relu : BatchNormActivation::none,
+      .momentum = momentum,
+      .eps = eps,
+      .y = &out.y,
+      .save_mean = &out.mean,
+      .save_invstd = &out.invstd};
+  if (training)
+    cpu::reference::batch_norm_forward_training(args);
+  else
+    cpu::reference::batch_norm_forward_inference(args);
   return out;
 }
 
-struct NaiveBackward {
-  std::vector<double> dx, dz, dgamma, dbeta;
+struct ExpectedGrads {
+  Tensor dx, dz, dgamma, dbeta;
 };
 
-NaiveBackward naive_backward(const Inputs& in, const std::vector<double>& dy,
-                             const std::vector<double>& y, const std::vector<double>& mean,
-                             const std::vector<double>& invstd, bool relu) {
-  const std::vector<double> x = values(in.x), gamma = values(in.gamma);
-  const int64_t C = in.C;
-  const double n = static_cast<double>(in.rows);
-  NaiveBackward g{std::vector<double>(x.size()), std::vector<double>(x.size()),
-                  std::vector<double>(C, 0.0), std::vector<double>(C, 0.0)};
-  for (size_t i = 0; i < x.size(); ++i) g.dz[i] = relu && y[i] <= 0 ? 0.0 : dy[i];  // dy_m
-  for (size_t i = 0; i < x.size(); ++i) {
-    const int64_t c = static_cast<int64_t>(i) % C;
-    g.dbeta[c] += g.dz[i];
-    g.dgamma[c] += g.dz[i] * (x[i] - mean[c]) * invstd[c];
-  }
-  for (size_t i = 0; i < x.size(); ++i) {
-    const int64_t c = static_cast<int64_t>(i) % C;
-    const double xhat = (x[i] - mean[c]) * invstd[c];
-    g.dx[i] = gamma[c] * invstd[c] / n * (n * g.dz[i] - g.dbeta[c] - xhat * g.dgamma[c]);
-  }
+ExpectedGrads reference_backward(const Inputs& in, const Tensor& dy, const Tensor& y,
+                                 const Tensor& mean, const Tensor& invstd, bool relu) {
+  ExpectedGrads g{Tensor(in.x.shape()), Tensor(in.x.shape()), Tensor({in.C}), Tensor({in.C})};
+  cpu::reference::batch_norm_backward(
+      {.dy = &dy,
+       .x = &in.x,
+       .y = &y,
+       .gamma = &in.gamma,
+       .beta = &in.beta,
+       .save_mean = &mean,
+       .save_invstd = &invstd,
+       .activation = relu ? BatchNormActivation::relu : BatchNormActivation::none,
+       .dx = &g.dx,
+       .dz = &g.dz,
+       .dgamma = &g.dgamma,
+       .dbeta = &g.dbeta});
   return g;
 }
 
@@ -115,28 +102,28 @@ void expect_training_forward_matches(const Shape& shape, bool residual, bool rel
   SCOPED_TRACE(::testing::Message()
                << "x " << to_string(shape) << " residual " << residual << " relu " << relu);
   Inputs in = make_inputs(shape, residual, seed);
-  const NaiveForward ref = naive_forward(in, true, relu, kMomentum, kEps);
+  const Expected ref = reference_forward(in, true, relu, kMomentum, kEps);
   const BatchNormActivation act = relu ? BatchNormActivation::relu : BatchNormActivation::none;
   const prim::BatchNormOutputs out = prim::batch_norm_training(
       in.x, in.z, in.gamma, in.beta, in.running_mean, in.running_var, act, kMomentum, kEps);
-  EXPECT_TRUE(all_close(out.y, to_tensor(ref.y, shape), 1e-5, 1e-4));
-  EXPECT_TRUE(all_close(out.save_mean, to_tensor(ref.mean, {in.C}), 1e-6, 1e-5));
-  EXPECT_TRUE(all_close(out.save_invstd, to_tensor(ref.invstd, {in.C}), 1e-6, 1e-5));
-  EXPECT_TRUE(all_close(in.running_mean, to_tensor(ref.running_mean, {in.C}), 1e-6, 1e-5));
-  EXPECT_TRUE(all_close(in.running_var, to_tensor(ref.running_var, {in.C}), 1e-6, 1e-5));
+  EXPECT_TRUE(all_close(out.y, ref.y, 1e-5, 1e-4));
+  EXPECT_TRUE(all_close(out.save_mean, ref.mean, 1e-6, 1e-5));
+  EXPECT_TRUE(all_close(out.save_invstd, ref.invstd, 1e-6, 1e-5));
+  EXPECT_TRUE(all_close(in.running_mean, ref.running_mean, 1e-6, 1e-5));
+  EXPECT_TRUE(all_close(in.running_var, ref.running_var, 1e-6, 1e-5));
 }
 
 class BatchNorm : public testing::CpuKernelTest {};
-INSTANTIATE_TEST_SUITE_P(EveryKernel, BatchNorm, testing::kEveryCpuKernel,
+INSTANTIATE_TEST_SUITE_P(EveryKernel, BatchNorm, testing::kEveryInstructionSet,
                          testing::cpu_kernel_name);
 
-TEST_P(BatchNorm, TrainingForwardMatchesANaiveReference) {
+TEST_P(BatchNorm, TrainingForwardMatchesTheReferenceLoops) {
   expect_training_forward_matches({2, 3, 4, 5}, false, false, 1);  // NHWC
   expect_training_forward_matches({7, 13}, false, false, 2);       // N x C (after a linear layer)
   expect_training_forward_matches({1, 5, 3, 3}, false, false, 3);  // batch 1: stats over H, W
 }
 
-TEST_P(BatchNorm, FusedAddAndReluForwardMatchesANaiveReference) {
+TEST_P(BatchNorm, FusedAddAndReluForwardMatchesTheReferenceLoops) {
   expect_training_forward_matches({2, 3, 5, 13}, true, true, 4);
   expect_training_forward_matches({3, 4, 4, 5}, false, true, 5);  // ReLU alone
   expect_training_forward_matches({2, 2, 3, 3}, true, false, 6);  // residual alone
@@ -148,8 +135,8 @@ TEST_P(BatchNorm, InferenceUsesTheRunningStatistics) {
     const BatchNormActivation act = fused ? BatchNormActivation::relu : BatchNormActivation::none;
     const Tensor y = prim::batch_norm_inference(in.x, in.z, in.gamma, in.beta, in.running_mean,
                                                 in.running_var, act, kEps);
-    const NaiveForward ref = naive_forward(in, false, fused, kMomentum, kEps);
-    EXPECT_TRUE(all_close(y, to_tensor(ref.y, in.x.shape()), 1e-5, 1e-5));
+    const Expected ref = reference_forward(in, false, fused, kMomentum, kEps);
+    EXPECT_TRUE(all_close(y, ref.y, 1e-5, 1e-5));
   }
 }
 
@@ -159,7 +146,7 @@ struct BackwardRun {
 };
 
 // Runs the forward pass (for y, save_mean, save_invstd) and compares the backward pass with
-// the naive formulas; returns what it ran for further checks.
+// the reference loops; returns what it ran for further checks.
 BackwardRun expect_backward_matches(const Shape& shape, bool residual, bool relu, uint64_t seed) {
   SCOPED_TRACE(::testing::Message()
                << "x " << to_string(shape) << " residual " << residual << " relu " << relu);
@@ -171,16 +158,15 @@ BackwardRun expect_backward_matches(const Shape& shape, bool residual, bool relu
   const Tensor dy = random_tensor(shape, gen);
   const prim::BatchNormGrads g = prim::batch_norm_backward(
       dy, in.x, fwd.y, in.gamma, in.beta, fwd.save_mean, fwd.save_invstd, act, residual, kEps);
-  const NaiveBackward ref = naive_backward(in, values(dy), values(fwd.y), values(fwd.save_mean),
-                                           values(fwd.save_invstd), relu);
-  EXPECT_TRUE(all_close(g.dx, to_tensor(ref.dx, shape), 1e-5, 1e-4));
-  EXPECT_TRUE(all_close(g.dgamma, to_tensor(ref.dgamma, {in.C}), 1e-5, 1e-4));
-  EXPECT_TRUE(all_close(g.dbeta, to_tensor(ref.dbeta, {in.C}), 1e-5, 1e-4));
-  if (residual) EXPECT_TRUE(all_close(g.dz, to_tensor(ref.dz, shape), 0, 0));
+  const ExpectedGrads ref = reference_backward(in, dy, fwd.y, fwd.save_mean, fwd.save_invstd, relu);
+  EXPECT_TRUE(all_close(g.dx, ref.dx, 1e-5, 1e-4));
+  EXPECT_TRUE(all_close(g.dgamma, ref.dgamma, 1e-5, 1e-4));
+  EXPECT_TRUE(all_close(g.dbeta, ref.dbeta, 1e-5, 1e-4));
+  if (residual) EXPECT_TRUE(all_close(g.dz, ref.dz, 0, 0));
   return {dy, fwd.y, g};
 }
 
-TEST_P(BatchNorm, BackwardMatchesTheNaiveFormulas) {
+TEST_P(BatchNorm, BackwardMatchesTheReferenceLoops) {
   expect_backward_matches({2, 3, 4, 5}, false, false, 11);
   expect_backward_matches({9, 13}, false, false, 12);
   expect_backward_matches({1, 4, 3, 3}, false, false, 13);
@@ -222,12 +208,12 @@ TEST_P(BatchNorm, VarianceSurvivesALargeMean) {
   std::vector<float> shifted(noise.size());
   for (size_t i = 0; i < noise.size(); ++i) shifted[i] = 1000.0f + (noise[i] - 2.5f) * 0.5f;
   in.x = Tensor::from_vector(shifted, in.x.shape());
-  const NaiveForward ref = naive_forward(in, true, false, kMomentum, kEps);
+  const Expected ref = reference_forward(in, true, false, kMomentum, kEps);
   const prim::BatchNormOutputs out =
       prim::batch_norm_training(in.x, in.z, in.gamma, in.beta, in.running_mean, in.running_var,
                                 BatchNormActivation::none, kMomentum, kEps);
-  EXPECT_TRUE(all_close(out.save_invstd, to_tensor(ref.invstd, {in.C}), 0, 1e-4));
-  EXPECT_TRUE(all_close(out.y, to_tensor(ref.y, in.x.shape()), 1e-3, 1e-3));
+  EXPECT_TRUE(all_close(out.save_invstd, ref.invstd, 0, 1e-4));
+  EXPECT_TRUE(all_close(out.y, ref.y, 1e-3, 1e-3));
 }
 
 TEST_P(BatchNorm, RejectsSixteenBitTensorsOnTheCpu) {

@@ -1,14 +1,14 @@
-// The CPU convolution primitives against direct loops in double precision: the forward pass as
-// the 7-loop definition y[n,p,q,k] = sum_{r,s,c} x[n, p*sh - ph + r, q*sw - pw + s, c] w[k,r,s,c],
-// and both backward passes as the same loops run in reverse (scatter into dx, sum into dw).
-// Every case runs with each micro-kernel this CPU can execute (portable, AVX2, AVX-512) and with
-// the backend's own reference loops (tensor/cpu/reference.cpp).
+// The CPU convolution primitives against the loops that define them (tensor/cpu/reference.cpp,
+// sums in double): y[n,p,q,k] = sum_{r,s,c} x[n, p*sh - ph + r, q*sw - pw + s, c] w[k,r,s,c],
+// and both backward passes as the same sum run in reverse (scatter into dx, sum into dw).
+// Every case runs with each micro-kernel this CPU can execute (portable, AVX2, AVX-512).
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <string>
 #include <vector>
 
+#include "tensor/cpu/reference.h"
 #include "tensor/primitives.h"
 #include "tests/support/test_support.h"
 
@@ -23,50 +23,27 @@ struct ConvCase {
   int64_t stride_h, stride_w, pad_h, pad_w;
 };
 
-// Calls visit(x_index, w_index, y_index) for every multiply-add of the convolution: the single
-// loop nest that all three references share.
-template <class Visit>
-void for_each_tap(const Conv2dGeometry& g, Visit visit) {
-  for (int64_t n = 0; n < g.N; ++n)
-    for (int64_t p = 0; p < g.P; ++p)
-      for (int64_t q = 0; q < g.Q; ++q)
-        for (int64_t k = 0; k < g.K; ++k)
-          for (int64_t r = 0; r < g.R; ++r)
-            for (int64_t s = 0; s < g.S; ++s) {
-              const int64_t h = p * g.stride_h - g.pad_h + r, w = q * g.stride_w - g.pad_w + s;
-              if (h < 0 || h >= g.H || w < 0 || w >= g.W) continue;  // zero padding
-              for (int64_t c = 0; c < g.C; ++c)
-                visit(((n * g.H + h) * g.W + w) * g.C + c, ((k * g.R + r) * g.S + s) * g.C + c,
-                      ((n * g.P + p) * g.Q + q) * g.K + k);
-            }
+// The definitions, as the backend's reference loops (tensor/cpu/reference.cpp; their own tests,
+// against hand-worked cases and the adjoint identities, are in reference_test.cpp).
+Tensor reference_forward(const Tensor& x, const Tensor& w, const Conv2dGeometry& g) {
+  Tensor y({g.N, g.P, g.Q, g.K});
+  cpu::reference::conv2d_forward(x.data<float>(), w.data<float>(), g, y.data<float>());
+  return y;
 }
 
-Tensor to_tensor(const std::vector<double>& values, const Shape& shape) {
-  return Tensor::from_vector(std::vector<float>(values.begin(), values.end()), shape);
+Tensor reference_backward_data(const Tensor& dy, const Tensor& w, const Conv2dGeometry& g) {
+  Tensor dx({g.N, g.H, g.W, g.C});
+  cpu::reference::conv2d_backward_data(dy.data<float>(), w.data<float>(), g, dx.data<float>());
+  return dx;
 }
 
-Tensor naive_forward(const Tensor& x, const Tensor& w, const Conv2dGeometry& g) {
-  const std::vector<float> xv = x.to_vector<float>(), wv = w.to_vector<float>();
-  std::vector<double> y(static_cast<size_t>(g.N * g.P * g.Q * g.K), 0.0);
-  for_each_tap(g, [&](int64_t xi, int64_t wi, int64_t yi) { y[yi] += double(xv[xi]) * wv[wi]; });
-  return to_tensor(y, {g.N, g.P, g.Q, g.K});
+Tensor reference_backward_filter(const Tensor& dy, const Tensor& x, const Conv2dGeometry& g) {
+  Tensor dw({g.K, g.R, g.S, g.C});
+  cpu::reference::conv2d_backward_filter(dy.data<float>(), x.data<float>(), g, dw.data<float>());
+  return dw;
 }
 
-Tensor naive_backward_data(const Tensor& dy, const Tensor& w, const Conv2dGeometry& g) {
-  const std::vector<float> dyv = dy.to_vector<float>(), wv = w.to_vector<float>();
-  std::vector<double> dx(static_cast<size_t>(g.N * g.H * g.W * g.C), 0.0);
-  for_each_tap(g, [&](int64_t xi, int64_t wi, int64_t yi) { dx[xi] += double(dyv[yi]) * wv[wi]; });
-  return to_tensor(dx, {g.N, g.H, g.W, g.C});
-}
-
-Tensor naive_backward_filter(const Tensor& dy, const Tensor& x, const Conv2dGeometry& g) {
-  const std::vector<float> dyv = dy.to_vector<float>(), xv = x.to_vector<float>();
-  std::vector<double> dw(static_cast<size_t>(g.K * g.R * g.S * g.C), 0.0);
-  for_each_tap(g, [&](int64_t xi, int64_t wi, int64_t yi) { dw[wi] += double(dyv[yi]) * xv[xi]; });
-  return to_tensor(dw, {g.K, g.R, g.S, g.C});
-}
-
-void expect_matches_naive(const ConvCase& cc, uint64_t seed) {
+void expect_matches_reference(const ConvCase& cc, uint64_t seed) {
   SCOPED_TRACE(::testing::Message()
                << "x " << to_string(cc.x) << " w " << to_string(cc.w) << " stride " << cc.stride_h
                << "x" << cc.stride_w << " pad " << cc.pad_h << "x" << cc.pad_w);
@@ -75,19 +52,19 @@ void expect_matches_naive(const ConvCase& cc, uint64_t seed) {
       make_conv2d_geometry(cc.x, cc.w, cc.stride_h, cc.stride_w, cc.pad_h, cc.pad_w);
   const Tensor x = random_tensor(cc.x, gen), w = random_tensor(cc.w, gen);
   const Tensor dy = random_tensor({g.N, g.P, g.Q, g.K}, gen);
-  EXPECT_TRUE(all_close(prim::conv2d_forward(x, w, g), naive_forward(x, w, g), 1e-4, 1e-4));
-  EXPECT_TRUE(
-      all_close(prim::conv2d_backward_data(dy, w, g), naive_backward_data(dy, w, g), 1e-4, 1e-4));
-  EXPECT_TRUE(all_close(prim::conv2d_backward_filter(dy, x, g), naive_backward_filter(dy, x, g),
+  EXPECT_TRUE(all_close(prim::conv2d_forward(x, w, g), reference_forward(x, w, g), 1e-4, 1e-4));
+  EXPECT_TRUE(all_close(prim::conv2d_backward_data(dy, w, g), reference_backward_data(dy, w, g),
+                        1e-4, 1e-4));
+  EXPECT_TRUE(all_close(prim::conv2d_backward_filter(dy, x, g), reference_backward_filter(dy, x, g),
                         1e-4, 1e-4));
 }
 
-// Every case runs with each instruction set's kernels and with the reference loops.
+// Every case runs with each instruction set's kernels.
 class Conv2dKernels : public testing::CpuKernelTest {};
-INSTANTIATE_TEST_SUITE_P(EveryKernel, Conv2dKernels, testing::kEveryCpuKernel,
+INSTANTIATE_TEST_SUITE_P(EveryKernel, Conv2dKernels, testing::kEveryInstructionSet,
                          testing::cpu_kernel_name);
 
-TEST_P(Conv2dKernels, MatchesANaiveLoopOnOddShapes) {
+TEST_P(Conv2dKernels, MatchesTheReferenceLoopsOnOddShapes) {
   const std::vector<ConvCase> cases = {
       {{2, 7, 5, 3}, {5, 3, 3, 3}, 1, 1, 1, 1},    // 3x3 "same", 3 input channels
       {{1, 8, 9, 13}, {4, 3, 2, 13}, 2, 2, 2, 1},  // non-square kernel, stride 2, padding 2x1
@@ -96,57 +73,58 @@ TEST_P(Conv2dKernels, MatchesANaiveLoopOnOddShapes) {
       {{1, 2, 3, 3}, {2, 3, 3, 3}, 1, 1, 1, 1},    // kernel taller than the input
       {{2, 7, 6, 13}, {5, 2, 4, 13}, 3, 2, 1, 2},  // window steps past the last column
   };
-  for (size_t i = 0; i < cases.size(); ++i) expect_matches_naive(cases[i], 100 + i);
+  for (size_t i = 0; i < cases.size(); ++i) expect_matches_reference(cases[i], 100 + i);
 }
 
 TEST_P(Conv2dKernels, OneByOneConvolutionsMatchWithAndWithoutStride) {
-  expect_matches_naive({{3, 4, 5, 13}, {7, 1, 1, 13}, 1, 1, 0, 0}, 1);    // a single GEMM
-  expect_matches_naive({{1, 3, 3, 5}, {3, 1, 1, 5}, 1, 1, 0, 0}, 2);      // batch 1
-  expect_matches_naive({{2, 5, 6, 5}, {3, 1, 1, 5}, 2, 2, 0, 0}, 3);      // strided: phases
-  expect_matches_naive({{2, 4, 4, 3}, {4, 1, 1, 3}, 1, 1, 1, 1}, 4);      // padded
-  expect_matches_naive({{2, 8, 8, 64}, {128, 1, 1, 64}, 2, 2, 0, 0}, 5);  // ResNet-18 shortcut
+  expect_matches_reference({{3, 4, 5, 13}, {7, 1, 1, 13}, 1, 1, 0, 0}, 1);    // a single GEMM
+  expect_matches_reference({{1, 3, 3, 5}, {3, 1, 1, 5}, 1, 1, 0, 0}, 2);      // batch 1
+  expect_matches_reference({{2, 5, 6, 5}, {3, 1, 1, 5}, 2, 2, 0, 0}, 3);      // strided: phases
+  expect_matches_reference({{2, 4, 4, 3}, {4, 1, 1, 3}, 1, 1, 1, 1}, 4);      // padded
+  expect_matches_reference({{2, 8, 8, 64}, {128, 1, 1, 64}, 2, 2, 0, 0}, 5);  // ResNet-18 shortcut
 }
 
 // The shapes of the CIFAR ResNets, where the micro-kernels' full tiles do the work: 16, 32 and
 // 64 channels (one, two and four vectors of output channels), stride 2 into the next stage.
-TEST_P(Conv2dKernels, MatchesANaiveLoopOnResNetLayers) {
-  expect_matches_naive({{3, 32, 32, 3}, {16, 3, 3, 3}, 1, 1, 1, 1}, 10);  // the stem
-  expect_matches_naive({{2, 32, 32, 16}, {16, 3, 3, 16}, 1, 1, 1, 1}, 11);
-  expect_matches_naive({{3, 32, 32, 16}, {32, 3, 3, 16}, 2, 2, 1, 1}, 12);
-  expect_matches_naive({{2, 16, 16, 32}, {32, 3, 3, 32}, 1, 1, 1, 1}, 13);
-  expect_matches_naive({{2, 8, 8, 64}, {64, 3, 3, 64}, 1, 1, 1, 1}, 14);
-  expect_matches_naive({{5, 4, 4, 64}, {128, 3, 3, 64}, 2, 2, 1, 1}, 15);
+TEST_P(Conv2dKernels, MatchesTheReferenceLoopsOnResNetLayers) {
+  expect_matches_reference({{3, 32, 32, 3}, {16, 3, 3, 3}, 1, 1, 1, 1}, 10);  // the stem
+  expect_matches_reference({{2, 32, 32, 16}, {16, 3, 3, 16}, 1, 1, 1, 1}, 11);
+  expect_matches_reference({{3, 32, 32, 16}, {32, 3, 3, 16}, 2, 2, 1, 1}, 12);
+  expect_matches_reference({{2, 16, 16, 32}, {32, 3, 3, 32}, 1, 1, 1, 1}, 13);
+  expect_matches_reference({{2, 8, 8, 64}, {64, 3, 3, 64}, 1, 1, 1, 1}, 14);
+  expect_matches_reference({{5, 4, 4, 64}, {128, 3, 3, 64}, 2, 2, 1, 1}, 15);
 }
 
 // Channel counts that leave ragged tiles: output channels past the last full vector, input
 // channels that do not fill a vector, filter tiles with output channels that are not a multiple
 // of the tile's rows (dy is copied with padding then).
-TEST_P(Conv2dKernels, MatchesANaiveLoopOnRaggedChannelCounts) {
-  expect_matches_naive({{2, 9, 11, 17}, {40, 3, 3, 17}, 1, 1, 1, 1}, 20);
-  expect_matches_naive({{3, 6, 7, 7}, {19, 3, 3, 7}, 2, 2, 1, 1}, 21);
-  expect_matches_naive({{1, 5, 5, 1}, {1, 3, 3, 1}, 1, 1, 1, 1}, 22);
-  expect_matches_naive({{2, 10, 10, 33}, {70, 3, 3, 33}, 1, 1, 0, 0}, 23);
+TEST_P(Conv2dKernels, MatchesTheReferenceLoopsOnRaggedChannelCounts) {
+  expect_matches_reference({{2, 9, 11, 17}, {40, 3, 3, 17}, 1, 1, 1, 1}, 20);
+  expect_matches_reference({{3, 6, 7, 7}, {19, 3, 3, 7}, 2, 2, 1, 1}, 21);
+  expect_matches_reference({{1, 5, 5, 1}, {1, 3, 3, 1}, 1, 1, 1, 1}, 22);
+  expect_matches_reference({{2, 10, 10, 33}, {70, 3, 3, 33}, 1, 1, 0, 0}, 23);
 }
 
 // Small images in batches of 8 and more are laid out with the images interleaved, a tile taking
 // several images at one pixel (conv_plan.cpp); batches that leave a ragged last tile.
-TEST_P(Conv2dKernels, MatchesANaiveLoopWithTheBatchInterleaved) {
-  expect_matches_naive({{9, 4, 4, 64}, {64, 3, 3, 64}, 1, 1, 1, 1}, 40);
-  expect_matches_naive({{10, 8, 8, 32}, {48, 3, 3, 32}, 2, 2, 1, 1}, 41);
-  expect_matches_naive({{8, 8, 8, 16}, {32, 1, 1, 16}, 2, 2, 0, 0}, 42);
-  expect_matches_naive({{13, 2, 3, 5}, {7, 3, 3, 5}, 1, 1, 1, 1}, 43);
+TEST_P(Conv2dKernels, MatchesTheReferenceLoopsWithTheBatchInterleaved) {
+  expect_matches_reference({{9, 4, 4, 64}, {64, 3, 3, 64}, 1, 1, 1, 1}, 40);
+  expect_matches_reference({{10, 8, 8, 32}, {48, 3, 3, 32}, 2, 2, 1, 1}, 41);
+  expect_matches_reference({{8, 8, 8, 16}, {32, 1, 1, 16}, 2, 2, 0, 0}, 42);
+  expect_matches_reference({{13, 2, 3, 5}, {7, 3, 3, 5}, 1, 1, 1, 1}, 43);
 }
 
 // Every small image size, so that each way of tiling an output row is taken somewhere: tiles
 // flattened across row ends, tiles aligned to rows with a ragged last one, interleaved batches,
 // and border classes that skip the taps reading only padding. 48 input channels split the sum
 // into chunks, so a pixel written twice would be summed twice.
-TEST_P(Conv2dKernels, MatchesANaiveLoopOnEveryImageSizeUpToTwelve) {
+TEST_P(Conv2dKernels, MatchesTheReferenceLoopsOnEveryImageSizeUpToTwelve) {
   uint64_t seed = 60;
   for (int64_t size = 1; size <= 12; ++size) {
     for (int64_t stride : {1, 2}) {
-      expect_matches_naive({{1, size, size + 1, 5}, {20, 3, 3, 5}, stride, stride, 1, 1}, ++seed);
-      expect_matches_naive({{9, size, size, 48}, {40, 3, 3, 48}, stride, stride, 1, 1}, ++seed);
+      expect_matches_reference({{1, size, size + 1, 5}, {20, 3, 3, 5}, stride, stride, 1, 1},
+                               ++seed);
+      expect_matches_reference({{9, size, size, 48}, {40, 3, 3, 48}, stride, stride, 1, 1}, ++seed);
     }
   }
 }
@@ -154,19 +132,19 @@ TEST_P(Conv2dKernels, MatchesANaiveLoopOnEveryImageSizeUpToTwelve) {
 // The planes' padding is zeroed once per layout and kept (conv.cpp): a call with another layout
 // in between must not leave stale values where the next call expects zeros.
 TEST_P(Conv2dKernels, PaddingStaysZeroAcrossCallsOfOtherLayouts) {
-  expect_matches_naive({{2, 8, 8, 16}, {16, 3, 3, 16}, 1, 1, 1, 1}, 50);
-  expect_matches_naive({{2, 8, 8, 16}, {16, 3, 3, 16}, 1, 1, 2, 2}, 51);
-  expect_matches_naive({{2, 8, 8, 16}, {16, 5, 5, 16}, 1, 1, 2, 2}, 52);
-  expect_matches_naive({{2, 8, 8, 16}, {16, 3, 3, 16}, 1, 1, 1, 1}, 53);
+  expect_matches_reference({{2, 8, 8, 16}, {16, 3, 3, 16}, 1, 1, 1, 1}, 50);
+  expect_matches_reference({{2, 8, 8, 16}, {16, 3, 3, 16}, 1, 1, 2, 2}, 51);
+  expect_matches_reference({{2, 8, 8, 16}, {16, 5, 5, 16}, 1, 1, 2, 2}, 52);
+  expect_matches_reference({{2, 8, 8, 16}, {16, 3, 3, 16}, 1, 1, 1, 1}, 53);
 }
 
 // Large images are cut into bands of rows for the filter gradient (conv_filter.cpp); batches
 // smaller than the thread team share each image's tiles; a large weight gradient is shared out
 // by output channels instead of per-thread copies.
-TEST_P(Conv2dKernels, MatchesANaiveLoopAcrossBandsBatchOneAndLargeFilters) {
-  expect_matches_naive({{1, 32, 32, 64}, {64, 3, 3, 64}, 1, 1, 1, 1}, 30);
-  expect_matches_naive({{3, 33, 31, 24}, {16, 3, 3, 24}, 1, 1, 1, 1}, 31);
-  expect_matches_naive({{2, 4, 4, 128}, {256, 3, 3, 128}, 1, 1, 1, 1}, 32);
+TEST_P(Conv2dKernels, MatchesTheReferenceLoopsAcrossBandsBatchOneAndLargeFilters) {
+  expect_matches_reference({{1, 32, 32, 64}, {64, 3, 3, 64}, 1, 1, 1, 1}, 30);
+  expect_matches_reference({{3, 33, 31, 24}, {16, 3, 3, 24}, 1, 1, 1, 1}, 31);
+  expect_matches_reference({{2, 4, 4, 128}, {256, 3, 3, 128}, 1, 1, 1, 1}, 32);
 }
 
 // The data gradient is the adjoint (transpose) of the forward map: <conv(x, w), dy> equals

@@ -1,9 +1,9 @@
-// The CPU matrix product: remix::cpu::sgemm with every micro-kernel this CPU can run, against a
-// naive triple loop that accumulates in double, and CpuBackend::gemm through remix::prim.
+// The CPU matrix product: remix::cpu::sgemm with every micro-kernel this CPU can run, against the
+// triple loop that defines it (cpu::reference::sgemm, sums in double), and CpuBackend::gemm
+// through remix::prim.
 // Shapes are odd on purpose, so that every edge of the MR x NR tiles and of the cache blocks is
 // crossed; a kernel the CPU cannot run (AVX-512 on many machines) is skipped, not failed.
 #include "tensor/cpu/gemm.h"
-#include "tensor/cpu/reference.h"
 
 #include <gtest/gtest.h>
 
@@ -16,6 +16,7 @@
 
 #include "tensor/cpu/gemm_kernel.h"
 #include "tensor/cpu/gemm_simd_tile.h"
+#include "tensor/cpu/reference.h"
 #include "tensor/primitives.h"
 #include "tests/support/test_support.h"
 
@@ -36,11 +37,12 @@ std::string describe(const Case& t) {
 }
 
 // Runs sgemm (with the given kernel, or the active one) on random data and compares every element
-// of C, padding included, with a naive loop in double. A float sum of k products is off by at most
-// about k * 2^-24 times the sum of the magnitudes of its terms; the tolerance allows that plus
-// rounding of the final scaling.
-::testing::AssertionResult matches_naive_loop(const Case& t,
-                                              const cpu::detail::SgemmKernel* kernel = nullptr) {
+// of C, padding included, with the reference loop (tensor/cpu/reference.cpp, sums in double).
+// A float sum of k products is off by at most about k * 2^-24 times the sum of the magnitudes of
+// its terms (the reference loop on |A| and |B|); the tolerance allows that plus rounding of the
+// final scaling.
+::testing::AssertionResult matches_reference_loop(
+    const Case& t, const cpu::detail::SgemmKernel* kernel = nullptr) {
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
   const int64_t a_rows = t.ta ? t.k : t.m, a_cols = t.ta ? t.m : t.k;
@@ -60,6 +62,13 @@ std::string describe(const Case& t) {
     cpu::detail::sgemm_with_kernel(*kernel, t.ta, t.tb, t.m, t.n, t.k, t.alpha, a.data(), lda,
                                    b.data(), ldb, t.beta, c.data(), ldc);
   }
+  std::vector<float> want = c0, magnitude(c.size()), abs_a(a.size()), abs_b(b.size());
+  cpu::reference::sgemm(t.ta, t.tb, t.m, t.n, t.k, t.alpha, a.data(), lda, b.data(), ldb, t.beta,
+                        want.data(), ldc);
+  for (size_t i = 0; i < a.size(); ++i) abs_a[i] = std::abs(a[i]);
+  for (size_t i = 0; i < b.size(); ++i) abs_b[i] = std::abs(b[i]);
+  cpu::reference::sgemm(t.ta, t.tb, t.m, t.n, t.k, 1.0f, abs_a.data(), lda, abs_b.data(), ldb, 0.0f,
+                        magnitude.data(), ldc);
 
   for (int64_t i = 0; i < t.m; ++i) {
     for (int64_t j = 0; j < ldc; ++j) {
@@ -69,55 +78,45 @@ std::string describe(const Case& t) {
           return ::testing::AssertionFailure() << "padding of C changed at " << i << ", " << j;
         continue;
       }
-      double sum = 0.0, magnitude = 0.0;
-      for (int64_t p = 0; p < t.k; ++p) {
-        const double x = t.ta ? a[p * lda + i] : a[i * lda + p];
-        const double y = t.tb ? b[j * ldb + p] : b[p * ldb + j];
-        sum += x * y;
-        magnitude += std::abs(x * y);
-      }
       const double old = t.beta == 0.0f ? 0.0 : t.beta * double(c0[i * ldc + j]);
-      const double want = t.alpha * sum + old;
       const double tolerance =
-          1e-6 + 2e-7 * (t.k + 4) * (std::abs(t.alpha) * magnitude + std::abs(old));
-      if (!(std::abs(got - want) <= tolerance)) {
+          1e-6 + 2e-7 * (t.k + 4) * (std::abs(t.alpha) * magnitude[i * ldc + j] + std::abs(old));
+      if (!(std::abs(got - want[i * ldc + j]) <= tolerance)) {
         return ::testing::AssertionFailure()
-               << describe(t) << ": C[" << i << "][" << j << "] = " << got << ", expected " << want
-               << " (kernel " << (kernel ? kernel->name : cpu::sgemm_kernel_name()) << ")";
+               << describe(t) << ": C[" << i << "][" << j << "] = " << got << ", expected "
+               << want[i * ldc + j] << " (kernel "
+               << (kernel ? kernel->name : cpu::sgemm_kernel_name()) << ")";
       }
     }
   }
   return ::testing::AssertionSuccess();
 }
 
-// Each test runs with one kernel forced (or the reference loop of tensor/cpu/reference.cpp),
-// and puts the automatic choice back afterwards.
+// Each test runs with one instruction set's kernel forced, and puts the automatic choice back
+// afterwards.
 class SgemmKernel : public testing::CpuKernelTest {};
 
 const bool kTransposes[][2] = {{false, false}, {false, true}, {true, false}, {true, true}};
 
 TEST_P(SgemmKernel, ReportsItsName) {
-  if (GetParam() == "reference")
-    EXPECT_TRUE(cpu::reference_kernels_enabled());
-  else
-    EXPECT_EQ(cpu::sgemm_kernel_name(), GetParam());
+  EXPECT_EQ(cpu::sgemm_kernel_name(), GetParam());
 }
 
-TEST_P(SgemmKernel, MatchesANaiveLoopOnOddCubesForEveryTranspose) {
+TEST_P(SgemmKernel, MatchesTheReferenceLoopOnOddCubesForEveryTranspose) {
   for (int64_t size : {0, 1, 7, 17, 33, 65, 129, 257}) {
     for (const auto& [ta, tb] : kTransposes) {
-      EXPECT_TRUE(matches_naive_loop({.ta = ta, .tb = tb, .m = size, .n = size, .k = size}));
+      EXPECT_TRUE(matches_reference_loop({.ta = ta, .tb = tb, .m = size, .n = size, .k = size}));
     }
   }
 }
 
-TEST_P(SgemmKernel, MatchesANaiveLoopOnNonSquareShapes) {
+TEST_P(SgemmKernel, MatchesTheReferenceLoopOnNonSquareShapes) {
   const std::tuple<int64_t, int64_t, int64_t> shapes[] = {
       {1, 257, 7}, {257, 1, 33}, {65, 17, 129}, {7, 129, 1},  {33, 65, 17},
       {1, 1, 257}, {129, 7, 65}, {17, 33, 2},   {6, 16, 300}, {13, 31, 5}};
   for (const auto& [m, n, k] : shapes) {
     for (const auto& [ta, tb] : kTransposes) {
-      EXPECT_TRUE(matches_naive_loop({.ta = ta, .tb = tb, .m = m, .n = n, .k = k}));
+      EXPECT_TRUE(matches_reference_loop({.ta = ta, .tb = tb, .m = m, .n = n, .k = k}));
     }
   }
 }
@@ -125,15 +124,15 @@ TEST_P(SgemmKernel, MatchesANaiveLoopOnNonSquareShapes) {
 TEST_P(SgemmKernel, CrossesEveryCacheBlockBoundary) {
   // More rows than one MC block, more depth than one KC panel, more columns than one NC panel,
   // and few rows with many columns (threads then share out the columns).
-  EXPECT_TRUE(matches_naive_loop({.m = 301, .n = 40, .k = 530, .beta = 0.5f}));
-  EXPECT_TRUE(matches_naive_loop({.ta = true, .m = 7, .n = 4200, .k = 300, .beta = 1.0f}));
-  EXPECT_TRUE(matches_naive_loop({.tb = true, .m = 5, .n = 2000, .k = 70}));
+  EXPECT_TRUE(matches_reference_loop({.m = 301, .n = 40, .k = 530, .beta = 0.5f}));
+  EXPECT_TRUE(matches_reference_loop({.ta = true, .m = 7, .n = 4200, .k = 300, .beta = 1.0f}));
+  EXPECT_TRUE(matches_reference_loop({.tb = true, .m = 5, .n = 2000, .k = 70}));
 }
 
 TEST_P(SgemmKernel, AppliesAlphaAndBeta) {
   for (float alpha : {1.0f, -0.5f, 2.0f}) {
     for (float beta : {0.0f, 1.0f, 0.25f, -1.0f}) {
-      EXPECT_TRUE(matches_naive_loop(
+      EXPECT_TRUE(matches_reference_loop(
           {.tb = true, .m = 19, .n = 35, .k = 23, .alpha = alpha, .beta = beta}));
     }
   }
@@ -141,13 +140,14 @@ TEST_P(SgemmKernel, AppliesAlphaAndBeta) {
 
 TEST_P(SgemmKernel, RespectsLeadingDimensionsWiderThanTheMatrices) {
   for (const auto& [ta, tb] : kTransposes) {
-    EXPECT_TRUE(matches_naive_loop(
+    EXPECT_TRUE(matches_reference_loop(
         {.ta = ta, .tb = tb, .m = 29, .n = 37, .k = 41, .beta = 0.5f, .pad = 3}));
-    EXPECT_TRUE(matches_naive_loop({.ta = ta, .tb = tb, .m = 7, .n = 17, .k = 1, .pad = 16}));
+    EXPECT_TRUE(matches_reference_loop({.ta = ta, .tb = tb, .m = 7, .n = 17, .k = 1, .pad = 16}));
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Kernels, SgemmKernel, testing::kEveryCpuKernel, testing::cpu_kernel_name);
+INSTANTIATE_TEST_SUITE_P(Kernels, SgemmKernel, testing::kEveryInstructionSet,
+                         testing::cpu_kernel_name);
 
 // 16 floats in plain C++, standing in for an AVX-512 register.
 struct Emulated512 {
@@ -181,19 +181,19 @@ struct Emulated512 {
 
 // The AVX-512 kernel's tile shape and cache blocking, with its registers emulated, so that all
 // but its instructions run on any CPU.
-TEST(Sgemm, Avx512TileShapeAndBlockingMatchANaiveLoopWithEmulatedRegisters) {
+TEST(Sgemm, Avx512TileShapeAndBlockingMatchTheReferenceLoopWithEmulatedRegisters) {
   cpu::detail::SgemmKernel emulated = cpu::detail::avx512_sgemm_kernel();
   ASSERT_EQ(emulated.mr, 14);
   ASSERT_EQ(emulated.nr, 2 * Emulated512::width);
   emulated.tile = cpu::detail::simd_tile<Emulated512, 14, 2>;
   for (int64_t size : {1, 17, 33, 129}) {
     for (const auto& [ta, tb] : kTransposes) {
-      EXPECT_TRUE(matches_naive_loop(
+      EXPECT_TRUE(matches_reference_loop(
           {.ta = ta, .tb = tb, .m = size, .n = size + 2, .k = size, .beta = 0.5f}, &emulated));
     }
   }
-  EXPECT_TRUE(matches_naive_loop({.m = 350, .n = 40, .k = 400, .pad = 3}, &emulated));
-  EXPECT_TRUE(matches_naive_loop({.tb = true, .m = 3, .n = 4100, .k = 20}, &emulated));
+  EXPECT_TRUE(matches_reference_loop({.m = 350, .n = 40, .k = 400, .pad = 3}, &emulated));
+  EXPECT_TRUE(matches_reference_loop({.tb = true, .m = 3, .n = 4100, .k = 20}, &emulated));
 }
 
 TEST(Sgemm, WithNoDepthScalesCByBeta) {
@@ -233,28 +233,24 @@ TEST(Sgemm, SetKernelRejectsUnknownOrUnsupportedKernels) {
   EXPECT_TRUE(cpu::sgemm_kernel_supported(cpu::sgemm_kernel_name()));
 }
 
-// A naive op(a) @ op(b) of 2-d f32 tensors, in double.
-std::vector<double> naive_matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
-  const std::vector<float> av = a.to_vector<float>(), bv = b.to_vector<float>();
+// op(a) @ op(b) of 2-d f32 tensors by the reference loop.
+std::vector<float> reference_matmul(const Tensor& a, const Tensor& b, bool ta, bool tb) {
   const int64_t m = ta ? a.size(1) : a.size(0), k = ta ? a.size(0) : a.size(1);
   const int64_t n = tb ? b.size(0) : b.size(1);
-  std::vector<double> out(m * n, 0.0);
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < n; ++j)
-      for (int64_t p = 0; p < k; ++p)
-        out[i * n + j] +=
-            double(ta ? av[p * m + i] : av[i * k + p]) * (tb ? bv[j * k + p] : bv[p * n + j]);
+  std::vector<float> out(m * n);
+  cpu::reference::sgemm(ta, tb, m, n, k, 1.0f, a.data<float>(), a.size(1), b.data<float>(),
+                        b.size(1), 0.0f, out.data(), n);
   return out;
 }
 
-TEST(Matmul, CpuMatchesANaiveLoopForEveryTranspose) {
+TEST(Matmul, CpuMatchesTheReferenceLoopForEveryTranspose) {
   Generator gen(11);
   for (const auto& [ta, tb] : kTransposes) {
     const Tensor a = testing::random_tensor(ta ? Shape{13, 9} : Shape{9, 13}, gen);
     const Tensor b = testing::random_tensor(tb ? Shape{20, 13} : Shape{13, 20}, gen);
     const Tensor c = prim::matmul(a, b, ta, tb);
     ASSERT_EQ(c.shape(), (Shape{9, 20}));
-    const std::vector<double> want = naive_matmul(a, b, ta, tb);
+    const std::vector<float> want = reference_matmul(a, b, ta, tb);
     const std::vector<float> got = c.to_vector<float>();
     for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-5) << i;
   }
@@ -266,7 +262,7 @@ TEST(Gemm, CpuScalesTheProductAndAddsBetaTimesC) {
   Tensor c = testing::random_tensor({5, 6}, gen);
   const std::vector<float> c0 = c.to_vector<float>();
   prim::gemm(false, true, -2.0, a, b, 0.5, c);
-  const std::vector<double> ab = naive_matmul(a, b, false, true);
+  const std::vector<float> ab = reference_matmul(a, b, false, true);
   const std::vector<float> got = c.to_vector<float>();
   for (size_t i = 0; i < ab.size(); ++i) EXPECT_NEAR(got[i], -2.0 * ab[i] + 0.5 * c0[i], 1e-5);
 }
