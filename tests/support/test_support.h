@@ -36,10 +36,10 @@ bool gpu_required();
 // A parametrised test that runs with the CPU kernels of one instruction set forced ("portable",
 // "avx2", "avx512"; skipped where this CPU lacks it), with the automatic choice ("fast"), or with
 // the backend's naive reference loops ("reference"), and puts the automatic choice back
-// afterwards. Instantiate it with kEveryInstructionSet (fast kernels written once per instruction
-// set, checked against the reference loops), kEveryCpuKernel (the same plus the reference loops,
-// for checks against hand-worked values), kFastAndReferenceKernels or kFastKernels (kernels
-// written once), and cpu_kernel_name (tests then read as .../avx512).
+// afterwards. Instantiate it with kEveryInstructionSet (kernels written once per instruction set,
+// checked against the reference loops), kFastKernels (kernels written once, likewise) or
+// kFastAndReferenceKernels (hand-worked values and gradient checks, which hold for both), and
+// cpu_kernel_name (tests then read as .../avx512).
 class CpuKernelTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override;
@@ -49,7 +49,6 @@ class CpuKernelTest : public ::testing::TestWithParam<std::string> {
   bool reference_before_ = false;  // REMIX_CPU_REFERENCE=1 runs the other tests on the loops
 };
 inline const auto kEveryInstructionSet = ::testing::Values("portable", "avx2", "avx512");
-inline const auto kEveryCpuKernel = ::testing::Values("portable", "avx2", "avx512", "reference");
 inline const auto kFastAndReferenceKernels = ::testing::Values("fast", "reference");
 inline const auto kFastKernels = ::testing::Values("fast");
 inline std::string cpu_kernel_name(const ::testing::TestParamInfo<std::string>& info) {

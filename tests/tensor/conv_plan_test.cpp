@@ -34,7 +34,7 @@ std::vector<int> writes_per_pixel(const cpu::OutputPlan& plan, int64_t images) {
 }
 
 class ConvPlans : public testing::CpuKernelTest {};
-INSTANTIATE_TEST_SUITE_P(EveryKernel, ConvPlans, testing::kEveryCpuKernel,
+INSTANTIATE_TEST_SUITE_P(EveryKernel, ConvPlans, testing::kEveryInstructionSet,
                          testing::cpu_kernel_name);
 
 TEST_P(ConvPlans, WriteEveryOutputPixelExactlyOnce) {
