@@ -62,10 +62,15 @@ bool next_marker_after_scan(const std::vector<uint8_t>& b, size_t& pos, uint8_t&
   return false;
 }
 
+// The Huffman tables (DC 0-3, AC 0-3) that DHT segments have built so far.
+struct BuiltTables {
+  bool dc[4] = {}, ac[4] = {};
+};
+
 // The tables of a DHT segment as stb reads them: while the declared length has bytes left, a
 // class/id byte, 16 counts (codes of length 1..16) and the symbols. stb builds each table from
 // the counts before it checks anything but the class/id byte.
-std::string huffman_problem(const std::vector<uint8_t>& b, size_t segment) {
+std::string huffman_problem(const std::vector<uint8_t>& b, size_t segment, BuiltTables& built) {
   int64_t left = int64_t{byte_at(b, segment)} << 8 | byte_at(b, segment + 1);
   left -= 2;
   size_t table = segment + 2;
@@ -84,8 +89,36 @@ std::string huffman_problem(const std::vector<uint8_t>& b, size_t segment) {
                          symbols);
     if (kraft > (uint32_t{1} << 16))
       return "corrupt JPEG: a Huffman table's code lengths do not form a prefix code";
+    (kind >> 4 == 0 ? built.dc : built.ac)[kind & 15] = true;
     table += 17 + symbols;
     left -= static_cast<int64_t>(17 + symbols);
+  }
+  return {};
+}
+
+// stb decodes a scan with the tables its header names without checking that a DHT built them:
+// a table no DHT filled is uninitialised memory, and a symbol index taken from it lands far
+// outside the table's arrays. A scan header is a count n, n pairs (component, DC << 4 | AC
+// table) and Ss, Se, Ah << 4 | Al. Baseline scans use both tables of each component;
+// progressive ones the DC table in a first DC pass (Ss = 0, Ah = 0), none in a DC refinement
+// pass, and the AC table in AC passes (Ss > 0).
+std::string scan_table_problem(const std::vector<uint8_t>& b, size_t segment, bool progressive,
+                               const BuiltTables& built) {
+  const size_t n = byte_at(b, segment + 2), after = segment + 3 + 2 * n;
+  const uint8_t spectral_start = byte_at(b, after), approximation_high = byte_at(b, after + 2) >> 4;
+  const bool uses_dc = !progressive || (spectral_start == 0 && approximation_high == 0);
+  const bool uses_ac = !progressive || spectral_start > 0;
+  const auto missing = [](const char* kind, int id) {
+    return fmt::format(
+        "corrupt JPEG: a scan decodes with {} Huffman table {}, which no DHT "
+        "segment defines before it",
+        kind, id);
+  };
+  for (size_t i = 0; i < n; ++i) {
+    const uint8_t tables = byte_at(b, segment + 4 + 2 * i);
+    const int dc = tables >> 4, ac = tables & 15;  // stb refuses ids above 3 itself
+    if (uses_dc && dc <= 3 && !built.dc[dc]) return missing("DC", dc);
+    if (uses_ac && ac <= 3 && !built.ac[ac]) return missing("AC", ac);
   }
   return {};
 }
@@ -148,12 +181,16 @@ std::string jpeg_problem(const std::vector<uint8_t>& b) {
   // stb's start of image: 0xFF, any fill bytes, then D8.
   size_t pos = 0;
   if (b.empty() || b[0] != 0xFF || read_marker(b, pos) != kSOI) return {};
-  bool after_scan_header = false;
+  bool after_scan_header = false, progressive = false;
+  BuiltTables built;
   uint8_t marker = 0;
   while (after_scan_header ? next_marker_after_scan(b, pos, marker) : next_marker(b, pos, marker)) {
     if (marker == kEOI || !stb_reads_segment(marker)) return {};
-    if (marker == kDHT)
-      if (std::string problem = huffman_problem(b, pos); !problem.empty()) return problem;
+    std::string problem;
+    if (marker == kDHT) problem = huffman_problem(b, pos, built);
+    if (marker == kSOS) problem = scan_table_problem(b, pos, progressive, built);
+    if (!problem.empty()) return problem;
+    if (marker >= 0xC0 && marker <= 0xC2) progressive = marker == 0xC2;  // SOF0, SOF1, SOF2
     after_scan_header = marker == kSOS;
     // stb reads exactly the declared length of every segment it accepts.
     pos += size_t{byte_at(b, pos)} << 8 | byte_at(b, pos + 1);

@@ -6,7 +6,9 @@
 // any order). Where stb would stop with an error anyway, the walk may go on: it checks a superset
 // of what stb reads, never less.
 //   JPEG  every Huffman table (DHT) stb would build must be a prefix code of at most 256 symbols:
-//         stb writes past its 257-entry size array when the counts sum to more.
+//         stb writes past its 257-entry size array when the counts sum to more. Every table a
+//         scan decodes with must have been built by a DHT before it: stb would decode with
+//         uninitialised memory and read far outside the table.
 //   PNG   chunks must lie inside the file and critical chunks must be ones stb knows; empty IDAT
 //         chunks are dropped, because stb copies an empty first one from a null pointer.
 //   BMP   the height must not be INT_MIN, whose absolute value stb takes.

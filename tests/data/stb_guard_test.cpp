@@ -144,6 +144,33 @@ TEST(StbGuard, RefusesAnOversizedHuffmanTableAfterTheEntropyCodedData) {
   EXPECT_NE(why.find("Huffman table"), std::string::npos) << why;
 }
 
+// A scan that names Huffman tables no DHT segment built: stb would decode with uninitialised
+// memory (the fuzzer's input, which names DC table 3 and AC table 2, sent stb a billion entries
+// past a 257-entry array).
+TEST(StbGuard, RefusesAScanThatDecodesWithAHuffmanTableNoDhtDefines) {
+  EXPECT_EQ(refusal(read_fixture("stb_scan_undefined_huffman_table.jpg")),
+            "corrupt JPEG: a scan decodes with DC Huffman table 3, which no DHT segment defines "
+            "before it");
+  JpegParts parts = split_jpeg();
+  for (auto& [marker, body] : parts.segments)
+    if (marker == 0xDA) body[4] = 0x02;  // after length and count: component 1, DC 0 and AC 2
+  EXPECT_EQ(stb_guard::jpeg_problem(assemble(parts, 0)),
+            "corrupt JPEG: a scan decodes with AC Huffman table 2, which no DHT segment defines "
+            "before it");
+}
+
+// jpegtran's progressive form of baseline_24x24.jpg: its first scan (DC only) names AC table 0
+// before any DHT defines it, which is allowed, since that scan decodes no AC coefficient. The
+// transcoding keeps the coefficients, so the pixels are the baseline file's.
+TEST(StbGuard, AProgressiveJpegWhoseDcScanNamesAnUndefinedAcTableDecodes) {
+  DecodedImage baseline, progressive;
+  std::string error;
+  ASSERT_TRUE(decode_rgb(read_fixture("baseline_24x24.jpg"), baseline, error)) << error;
+  ASSERT_TRUE(decode_rgb(read_fixture("progressive_24x24.jpg"), progressive, error)) << error;
+  EXPECT_EQ(progressive.width, 24);
+  EXPECT_EQ(progressive.rgb, baseline.rgb);
+}
+
 TEST(StbGuard, IgnoresBytesThatAreNotAJpeg) {
   EXPECT_EQ(stb_guard::jpeg_problem({0xFF, 0x00, 0xFF, 0xC4, 0x00, 0x13}), "");
   EXPECT_EQ(stb_guard::jpeg_problem({'B', 'M'}), "");
