@@ -139,6 +139,7 @@ void Trainer::relink_after_resume(int64_t step) {
 }
 
 void Trainer::resume(const std::string& checkpoint_path) {
+  wait_until_rank_0_is_ready_to_read();
   const nn::TrainingProgress progress = nn::load_checkpoint(checkpoint_path, *model_, *optimizer_);
   const Device device = input_.device();
   try {
@@ -172,8 +173,7 @@ void Trainer::resume(const std::string& checkpoint_path) {
     scaler->load_state_dict(scaler_state);
   resumed_ = true;
   // Every rank has read the checkpoint before rank 0 deletes what came after it.
-  std::vector<double> loaded = {1};
-  comm_->sum(loaded);
+  check_every_rank_loaded_step(progress.step, checkpoint_path);
   if (!comm_->is_root()) return;
   truncate_metrics((fs::path(config_.out) / "metrics.jsonl").string(), position_.epoch);
   relink_after_resume(progress.step);

@@ -28,7 +28,9 @@
 // Before each evaluation the batch-norm running statistics are averaged over the ranks, so that
 // every rank evaluates (its shard of the test set) the model rank 0 saves. Rank 0's checkpoints
 // hold every rank's augmentation state (augment_rank<r>.*) and the running sums of all ranks, so
-// resuming with the same number of ranks is exact too.
+// resuming with the same number of ranks is exact too. The other ranks return from a save while
+// rank 0 may still be writing it, so resume() first waits for rank 0, then checks that every
+// rank loaded the same step.
 #pragma once
 
 #include <array>
@@ -117,6 +119,8 @@ class Trainer {
   // The running sums over every rank: loss, correct, images, this session's images.
   std::array<double, 4> global_sums() const;
   bool stop_requested_on_any_rank() const;
+  void wait_until_rank_0_is_ready_to_read() const;
+  void check_every_rank_loaded_step(int64_t step, const std::string& checkpoint_path) const;
   bool root_decides(bool root_choice) const;
   void keep_global_sums_on_rank_0(const std::array<double, 4>& sums);
   void average_batch_norm_statistics();

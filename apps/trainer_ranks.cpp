@@ -27,6 +27,28 @@ bool Trainer::stop_requested_on_any_rank() const {
   return stop[0] > 0;
 }
 
+// A rank other than 0 returns from save() while rank 0 may still be writing the checkpoint; a
+// trainer of the same process that resumes from it must not read before rank 0 is done. Rank 0
+// reaches this collective only after its own saves have returned.
+void Trainer::wait_until_rank_0_is_ready_to_read() const {
+  std::vector<double> ready = {0};
+  comm_->sum(ready);
+}
+
+// All ranks must continue from one step, or their collectives stop matching. With s_r the step
+// rank r loaded, they agree exactly when the steps have no variance: N * sum(s_r^2) = (sum s_r)^2,
+// a test every rank evaluates on the same sums, so they throw together or not at all.
+void Trainer::check_every_rank_loaded_step(int64_t step, const std::string& checkpoint_path) const {
+  const auto s = static_cast<double>(step);
+  std::vector<double> sums = {s, s * s};
+  comm_->sum(sums);
+  const auto n = static_cast<double>(comm_->world_size());
+  REMIX_CHECK(n * sums[1] == sums[0] * sums[0],
+              "{}: the ranks loaded checkpoints of different steps (this rank step {}, their mean "
+              "{}); every rank must read the same checkpoint, on a file system they all share",
+              checkpoint_path, step, sums[0] / n);
+}
+
 // Rank 0's running sums become the sums over all ranks, the others' zero: what rank 0 saves
 // then resumes the epoch's metrics exactly (resume() zeroes them on the other ranks again).
 void Trainer::keep_global_sums_on_rank_0(const std::array<double, 4>& sums) {

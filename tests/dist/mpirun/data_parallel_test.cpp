@@ -192,10 +192,24 @@ TEST(DataParallel, TwoRanksWithBatchBEndWithTheWeightsOfOneProcessWithBatch2B) {
   if (world()->is_root()) fs::remove_all(dir);
 }
 
+// Rank 0 writes a checkpoint after the other ranks have returned from the save, so a resume in
+// the same process must wait for it. To make that wait necessary, not a matter of timing, rank 0
+// moves the run away, lets the others go on to resume(), and puts it back 300 ms later.
+void hold_back_the_run_on_rank_0(const fs::path& run) {
+  const fs::path away = run.string() + ".away";
+  if (world()->is_root()) fs::rename(run, away);
+  std::vector<double> moved = {1};
+  world()->sum(moved);
+  if (!world()->is_root()) return;
+  usleep(300'000);
+  fs::rename(away, run);
+}
+
 // Ctrl-C on rank 0 alone stops both ranks at the same step (the stop request is reduced); the
 // RecursiveMix run resumed from rank 0's checkpoint ends with the weights of an uninterrupted
 // run (each rank gets back its own history), and with its metrics up to the order of float sums
-// (the saved running sums are both ranks').
+// (the saved running sums are both ranks'). Both ranks resume while rank 0's run is held back
+// (hold_back_the_run_on_rank_0).
 TEST(DataParallel, AStopOnOneRankStopsBothAndTheResumedRunMatchesAnUninterruptedOne) {
   const fs::path dir = shared_directory("resume");
   TrainConfig config = plain_config(dir / "whole", 8);
@@ -222,6 +236,7 @@ TEST(DataParallel, AStopOnOneRankStopsBothAndTheResumedRunMatchesAnUninterrupted
   const auto [stopped, stopped_weights] = run(dir / "parts", 9, false);  // epoch 2, batch 3
   EXPECT_EQ(stopped.outcome, TrainOutcome::interrupted);
   EXPECT_EQ(stopped.epochs.size(), 1u);
+  hold_back_the_run_on_rank_0(dir / "parts");
   const auto [resumed, resumed_weights] = run(dir / "parts", -1, true);
   ASSERT_EQ(resumed.outcome, TrainOutcome::finished) << resumed.message;
   ASSERT_EQ(whole.epochs.size(), 2u);
@@ -230,6 +245,36 @@ TEST(DataParallel, AStopOnOneRankStopsBothAndTheResumedRunMatchesAnUninterrupted
   EXPECT_NEAR(resumed.epochs[0].train_loss, whole.epochs[1].train_loss, 1e-5);
   EXPECT_NEAR(resumed.epochs[0].train_top1, whole.epochs[1].train_top1, 1e-9);
   EXPECT_NEAR(resumed.epochs[0].test_loss, whole.epochs[1].test_loss, 1e-9);
+  std::vector<double> done = {1};
+  world()->sum(done);
+  if (world()->is_root()) fs::remove_all(dir);
+}
+
+// Ranks that resume from checkpoints of different steps would run collectives that no longer
+// match (a crash or a hang inside MPI); resume() stops all of them with a message instead.
+TEST(DataParallel, RanksThatLoadCheckpointsOfDifferentStepsAllStopWithAMessage) {
+  const fs::path dir = shared_directory("steps");
+  const auto trained = [&](const std::string& name, int64_t steps) {
+    TrainConfig config = plain_config(dir / name, 8);
+    config.max_steps_per_epoch = steps;
+    train(config, world());
+    return config;
+  };
+  const TrainConfig two_steps = trained("two", 2), three_steps = trained("three", 3);
+  TrainerHooks hooks;
+  hooks.out = std::fopen("/dev/null", "w");
+  hooks.make_model = make_plain_net;
+  hooks.communicator = world();
+  Trainer trainer(world()->is_root() ? two_steps : three_steps, hooks);
+  try {
+    trainer.resume(trainer.last_checkpoint());
+    ADD_FAILURE() << "rank " << world()->rank() << " resumed from a step the other rank lacks";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("the ranks loaded checkpoints of different steps"),
+              std::string::npos)
+        << e.what();
+  }
+  std::fclose(hooks.out);
   std::vector<double> done = {1};
   world()->sum(done);
   if (world()->is_root()) fs::remove_all(dir);
