@@ -5,7 +5,6 @@
 // instruction set's row kernels.
 #include <gtest/gtest.h>
 
-#include <cmath>
 #include <vector>
 
 #include "tensor/cpu/reference.h"

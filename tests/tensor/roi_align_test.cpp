@@ -3,8 +3,6 @@
 // and against a case worked out by hand.
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <cmath>
 #include <utility>
 #include <vector>
 
